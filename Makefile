@@ -1,0 +1,66 @@
+# Guanjia — `make demo` to run it, `make test` to test it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+GUANJIA := $(BIN)/guanjia
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export GUANJIA_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: install demo serve test test-browser lint wheelhouse install-offline schema messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## demo: install, migrate an SQLite database, load demo data, run the web server and the worker.
+demo: install
+	$(GUANJIA) migrate --noinput
+	$(GUANJIA) compilemessages --ignore '.venv/*' >/dev/null
+	$(GUANJIA) demo-data --if-empty
+	$(BIN)/python scripts/run_demo.py --host $(HOST) --port $(PORT)
+
+## test: the whole suite on SQLite (DATABASE_URL=postgres://... runs it on PostgreSQL).
+test: install
+	$(GUANJIA) compilemessages --ignore '.venv/*' >/dev/null
+	$(BIN)/pytest -q -p no:cacheprovider
+
+## test-browser: the Playwright tests alone (Debian's chromium at /usr/bin/chromium).
+test-browser: install
+	$(BIN)/pytest -q -m browser -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check guanjia bench scripts
+	$(BIN)/ruff format --check guanjia bench scripts
+	$(BIN)/mypy guanjia
+	$(GUANJIA) check --fail-level WARNING
+	$(GUANJIA) makemigrations --check --dry-run
+	$(GUANJIA) spectacular --file /tmp/guanjia-openapi.yaml --validate --fail-on-warn
+	diff -u docs/openapi.yaml /tmp/guanjia-openapi.yaml
+
+## schema: regenerate the committed OpenAPI schema.
+schema: install
+	$(GUANJIA) spectacular --file docs/openapi.yaml --validate
+
+## messages: refresh the zh_Hans translation catalogue.
+messages: install
+	cd guanjia && ../$(GUANJIA) makemessages -l zh_Hans --ignore 'static/*'
+
+## wheelhouse: every wheel the platform needs, for a machine with no package index.
+wheelhouse: $(BIN)/python
+	$(BIN)/pip wheel --quiet --wheel-dir wheelhouse '.[dev]'
+	@echo "wheels in ./wheelhouse; on the offline machine: make install-offline"
+
+install-offline:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --no-index --find-links wheelhouse 'guanjia[dev]'
+	touch $(VENV)/.installed
+
+clean:
+	rm -rf $(VENV) var build dist *.egg-info

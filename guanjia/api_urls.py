@@ -1,0 +1,14 @@
+"""The REST API's routes: each app registers its viewsets on the one router."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from guanjia.enterprises import api as enterprises_api
+
+router = DefaultRouter()
+enterprises_api.register(router)
+
+urlpatterns = [
+    path("", include(router.urls)),
+    *enterprises_api.extra_urlpatterns,
+]

@@ -1,0 +1,40 @@
+"""The navigation each role sees: one list, filtered by the user's roles."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from guanjia.core.roles import REGISTRY_KEEPERS, ZONE_WIDE_ROLES, Role
+
+# (label, url name, roles that see it)
+NAVIGATION = [
+    (_("首页"), "home", None),
+    (_("我的企业"), "enterprises:mine", {Role.STEWARD}),
+    (_("企业库"), "enterprises:list", set(ZONE_WIDE_ROLES)),
+    (_("批量导入"), "enterprises:import", set(REGISTRY_KEEPERS)),
+    (_("管家负载与交接"), "enterprises:stewards", set(REGISTRY_KEEPERS)),
+    (_("我的企业主页"), "enterprises:portal", {Role.ENTERPRISE_USER}),
+    (_("用户管理"), "core:users", {Role.SYSADMIN}),
+    (_("角色与安全"), "core:roles", {Role.SECADMIN}),
+    (_("审计日志"), "core:audit", {Role.AUDITOR}),
+    (_("API 文档"), "api-docs", set(Role) - {Role.ENTERPRISE_USER}),
+]
+
+
+def navigation(request) -> dict:
+    params = request.GET.copy()
+    params.pop("page", None)
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "query_string": params.urlencode()}
+    items = []
+    for label, url_name, roles in NAVIGATION:
+        if roles is None or user.has_any_role(roles):
+            url = reverse(url_name)
+            items.append({"label": label, "url": url, "active": request.path == url})
+    return {
+        "nav_items": items,
+        "user_roles": [Role(r).label for r in sorted(user.roles)],
+        "query_string": params.urlencode(),
+    }

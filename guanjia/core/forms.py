@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from guanjia.core.models import OrgUnit, User
+from guanjia.core.roles import Role
+from guanjia.core.services import note_login_failure
+from guanjia.core.signals import client_ip
+
+
+class TablerWidgetsMixin:
+    """Give every widget Tabler's classes and point its aria-describedby at its help text."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        for name, field in self.fields.items():  # type: ignore[attr-defined]
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, (forms.Select, forms.SelectMultiple)):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs.setdefault("class", css)
+            if field.help_text:
+                widget.attrs.setdefault("aria-describedby", f"id_{name}_help")
+
+
+class LockoutAuthenticationForm(AuthenticationForm):
+    """Django's login form, plus lockout after repeated failures."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("用户名或密码不正确。连续失败 %(threshold)s 次后账号将被锁定。"),
+        "locked": _("账号因连续登录失败已被锁定，请于 %(until)s 后重试，或联系安全管理员解锁。"),
+    }
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username and password:
+            user = User.objects.filter(username=username).first()
+            if user is not None and user.is_locked():
+                until = timezone.localtime(user.locked_until).strftime("%H:%M")
+                raise ValidationError(self.error_messages["locked"], code="locked", params={"until": until})
+        try:
+            cleaned = super().clean()
+        except ValidationError as exc:
+            if exc.code == "invalid_login" and username:
+                locked = note_login_failure(
+                    username,
+                    ip=client_ip(self.request),
+                    threshold=settings.LOCKOUT_THRESHOLD,
+                    minutes=settings.LOCKOUT_MINUTES,
+                )
+                if locked is not None and locked.is_locked():
+                    until = timezone.localtime(locked.locked_until).strftime("%H:%M")
+                    raise ValidationError(
+                        self.error_messages["locked"], code="locked", params={"until": until}
+                    ) from exc
+                raise ValidationError(
+                    self.error_messages["invalid_login"],
+                    code="invalid_login",
+                    params={"threshold": settings.LOCKOUT_THRESHOLD},
+                ) from exc
+            raise
+        if self.user_cache is not None and self.user_cache.failed_logins:
+            User.objects.filter(pk=self.user_cache.pk).update(failed_logins=0, locked_until=None)
+        return cleaned
+
+
+class UserCreateForm(TablerWidgetsMixin, forms.Form):
+    username = forms.RegexField(
+        label=_("用户名"),
+        regex=r"^[A-Za-z0-9_.-]{3,40}$",
+        error_messages={"invalid": _("用户名只能包含字母、数字、下划线、点和连字符，3–40 位")},
+    )
+    full_name = forms.CharField(label=_("姓名"), max_length=50)
+    unit = forms.ModelChoiceField(label=_("所属单位"), queryset=OrgUnit.objects.all(), required=False)
+    phone = forms.RegexField(
+        label=_("手机号"),
+        regex=r"^1\d{10}$",
+        required=False,
+        error_messages={"invalid": _("手机号应为 11 位数字，以 1 开头")},
+    )
+    email = forms.EmailField(label=_("邮箱"), required=False)
+    password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput, min_length=8)
+
+
+class RoleGrantForm(TablerWidgetsMixin, forms.Form):
+    user = forms.ModelChoiceField(
+        label=_("用户"), queryset=User.objects.filter(is_active=True).order_by("username")
+    )
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+
+
+class UserSearchForm(TablerWidgetsMixin, forms.Form):
+    q = forms.CharField(label=_("搜索"), required=False)
+
+    def filter(self, queryset):
+        if self.is_valid() and self.cleaned_data["q"]:
+            q = self.cleaned_data["q"]
+            queryset = queryset.filter(Q(username__icontains=q) | Q(full_name__icontains=q))
+        return queryset

@@ -1,0 +1,38 @@
+"""The role-aware home page is assembled from sections that domain apps register.
+
+core knows no domain app (STYLE.md §14): an app calls `register` in its
+AppConfig.ready(), and the home page asks each registered provider what it has
+for this user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from guanjia.core.models import User
+
+
+@dataclass
+class HomeSection:
+    title: str
+    template: str
+    context: dict = field(default_factory=dict)
+    order: int = 100
+
+
+SectionProvider = Callable[[User], list[HomeSection]]
+_providers: list[SectionProvider] = []
+
+
+def register(provider: SectionProvider) -> SectionProvider:
+    if provider not in _providers:
+        _providers.append(provider)
+    return provider
+
+
+def home_sections(user: User) -> list[HomeSection]:
+    sections: list[HomeSection] = []
+    for provider in _providers:
+        sections.extend(provider(user))
+    return sorted(sections, key=lambda s: s.order)

@@ -1,0 +1,245 @@
+"""Organisation, users and roles, audit records and the outbox."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from guanjia.core.roles import ADMIN_ROLES, Role
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+
+class OrgUnit(models.Model):
+    """A city, a zone or district, or a department inside a zone."""
+
+    class Kind(models.TextChoices):
+        CITY = "city", _("市")
+        ZONE = "zone", _("县区/园区")
+        DEPARTMENT = "department", _("部门")
+
+    name = models.CharField(_("名称"), max_length=100)
+    code = models.SlugField(_("编码"), max_length=40, unique=True)
+    kind = models.CharField(_("层级"), max_length=12, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # The zone's 企业服务中心: the department whose dispatchers accept and route appeals.
+    is_dispatch_desk = models.BooleanField(_("受理调度中心"), default=False)
+
+    class Meta:
+        verbose_name = _("组织单位")
+        verbose_name_plural = _("组织单位")
+        ordering = ["kind", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> OrgUnit | None:
+        """The zone this unit belongs to (itself for a zone, None for a city)."""
+        if self.kind == self.Kind.ZONE:
+            return self
+        if self.kind == self.Kind.DEPARTMENT:
+            return self.parent
+        return None
+
+    def zone_ids(self) -> list[int]:
+        """Ids of the zones this unit's users see: a city sees all its zones."""
+        if self.kind == self.Kind.CITY:
+            return list(OrgUnit.objects.filter(parent=self, kind=self.Kind.ZONE).values_list("id", flat=True))
+        zone = self.zone
+        return [zone.id] if zone else []
+
+
+class GuanjiaUserManager(UserManager["User"]):
+    def with_role(self, role: str) -> models.QuerySet[User]:
+        return self.filter(role_grants__role=role, is_active=True)
+
+
+class User(AbstractUser):
+    """An account: staff of a unit, or an enterprise's user."""
+
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("所属单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    failed_logins = models.PositiveIntegerField(_("连续登录失败次数"), default=0)
+    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
+
+    objects = GuanjiaUserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def roles(self) -> frozenset[str]:
+        cached = getattr(self, "_roles_cache", None)
+        if cached is None:
+            cached = frozenset(self.role_grants.values_list("role", flat=True)) if self.pk else frozenset()
+            self._roles_cache = cached
+        return cached
+
+    def forget_roles(self) -> None:
+        self.__dict__.pop("_roles_cache", None)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def has_any_role(self, roles: Iterable[str]) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_admin_account(self) -> bool:
+        return self.has_any_role(ADMIN_ROLES)
+
+    def is_locked(self, now=None) -> bool:
+        return bool(self.locked_until and self.locked_until > (now or timezone.now()))
+
+    def zone_ids(self) -> list[int]:
+        return self.unit.zone_ids() if self.unit_id and self.unit else []
+
+
+class RoleGrant(models.Model):
+    """One role held by one user; written only by core.services.grant_role / revoke_role."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_grants")
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    granted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    granted_at = models.DateTimeField(_("授予时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("角色授予")
+        verbose_name_plural = _("角色授予")
+        constraints = [models.UniqueConstraint(fields=["user", "role"], name="rolegrant_user_role_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()}"
+
+
+class AuditQuerySet(models.QuerySet["AuditRecord"]):
+    def delete(self):  # type: ignore[override]
+        raise PermissionError("audit records cannot be deleted from the application")
+
+    def update(self, **kwargs):  # type: ignore[override]
+        # Only the sealer may write, and only the chain columns of unsealed rows.
+        if set(kwargs) - {"seq", "prev_hash", "hash", "sealed_at"}:
+            raise PermissionError("audit records cannot be edited from the application")
+        return super().update(**kwargs)
+
+
+class AuditRecord(models.Model):
+    """One audited event. Append-only; a worker seals it into the hash chain shortly after."""
+
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_name = models.CharField(_("操作人"), max_length=150, blank=True)
+    action = models.CharField(_("操作"), max_length=60, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=60, blank=True)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    summary = models.CharField(_("摘要"), max_length=300, blank=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    seq = models.BigIntegerField(_("链序号"), null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
+    sealed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            models.Index(fields=["id"], name="audit_unsealed_idx", condition=models.Q(seq__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("audit records cannot be edited from the application")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit records cannot be deleted from the application")
+
+
+class AuditChainHead(models.Model):
+    """The last sealed record's place and hash: an anchor so that removing the newest records is detected."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="")
+    # Records below this seq were pruned on purpose (retention); the chain restarts there.
+    pruned_before_seq = models.BigIntegerField(default=0)
+    pruned_anchor_hash = models.CharField(max_length=64, default="")
+
+
+class OutboxMessage(models.Model):
+    """A side effect (SMS, mail, webhook) waiting for a worker; written in the caller's transaction."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("短信")
+        EMAIL = "email", _("邮件")
+        WEBHOOK = "webhook", _("机器人/Webhook")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENDING = "sending", _("发送中")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    recipient = models.CharField(_("接收方"), max_length=200)
+    subject = models.CharField(_("标题"), max_length=200, blank=True)
+    # Payloads carry an identifier and a link, never an appeal's text or personal data.
+    payload = models.JSONField(_("内容"), default=dict)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    available_at = models.DateTimeField(_("可发送时间"), default=timezone.now)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("待发消息")
+        verbose_name_plural = _("待发消息")
+        indexes = [
+            models.Index(
+                fields=["available_at"],
+                name="outbox_pending_idx",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(
+                fields=["claimed_at"], name="outbox_sending_idx", condition=models.Q(status="sending")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.recipient} ({self.get_status_display()})"

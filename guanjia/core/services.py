@@ -1,0 +1,148 @@
+"""Writes on users and roles. Every change is audited in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from guanjia.core import audit
+from guanjia.core.errors import NotAllowed, ServiceError
+from guanjia.core.models import OrgUnit, RoleGrant, User
+from guanjia.core.roles import ADMIN_ROLES, Role
+
+
+def _require(actor: User | None, role: str, what: str) -> None:
+    if actor is not None and not actor.has_role(role):
+        raise NotAllowed(f"只有{Role(role).label}可以{what}")
+
+
+def create_user(
+    *,
+    username: str,
+    full_name: str,
+    unit: OrgUnit | None,
+    password: str,
+    phone: str = "",
+    email: str = "",
+    by: User | None,
+) -> User:
+    """Create an account (system admin's work). Roles are granted separately by the security admin."""
+    _require(by, Role.SYSADMIN, "创建用户")
+    if User.objects.filter(username=username).exists():
+        raise ServiceError(f"用户名“{username}”已被使用")
+    candidate = User(username=username, full_name=full_name, email=email)
+    try:
+        validate_password(password, candidate)
+    except ValidationError as exc:
+        raise ServiceError("密码不符合要求：" + "；".join(exc.messages)) from exc
+    with transaction.atomic():
+        user = User.objects.create_user(
+            username=username, password=password, full_name=full_name, unit=unit, phone=phone, email=email
+        )
+        audit.record(
+            by,
+            "user.create",
+            user,
+            summary=f"创建用户 {username}",
+            detail={"unit": unit.code if unit else None},
+        )
+    return user
+
+
+def set_user_active(user: User, active: bool, *, by: User | None) -> None:
+    _require(by, Role.SYSADMIN, "启用或停用用户")
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=active)
+        user.is_active = active
+        audit.record(
+            by,
+            "user.enable" if active else "user.disable",
+            user,
+            summary=f"{'启用' if active else '停用'}用户 {user.username}",
+        )
+
+
+def grant_role(user: User, role: str, *, by: User | None) -> RoleGrant:
+    """Grant a role, keeping 三员分立: an admin role is exclusive on an account."""
+    _require(by, Role.SECADMIN, "授予角色")
+    if by is not None and by.pk == user.pk:
+        raise NotAllowed("不能给自己授予角色")
+    role = Role(role)
+    with transaction.atomic():
+        held = set(RoleGrant.objects.filter(user=user).values_list("role", flat=True))
+        if role in held:
+            raise ServiceError(f"{user} 已拥有角色“{role.label}”")
+        if role in ADMIN_ROLES and held:
+            raise ServiceError(f"三员分立：{user} 已有其他角色，不能再授予“{role.label}”")
+        if held & ADMIN_ROLES:
+            raise ServiceError(f"三员分立：{user} 是管理员账号，不能再授予“{role.label}”")
+        try:
+            grant = RoleGrant.objects.create(user=user, role=role, granted_by=by)
+        except IntegrityError as exc:
+            raise ServiceError(f"{user} 已拥有角色“{role.label}”") from exc
+        audit.record(
+            by,
+            "role.grant",
+            user,
+            summary=f"授予 {user.username} 角色 {role.label}",
+            detail={"role": role.value},
+        )
+    user.forget_roles()
+    return grant
+
+
+def revoke_role(user: User, role: str, *, by: User | None) -> None:
+    _require(by, Role.SECADMIN, "撤销角色")
+    role = Role(role)
+    with transaction.atomic():
+        deleted, _ = RoleGrant.objects.filter(user=user, role=role).delete()
+        if not deleted:
+            raise ServiceError(f"{user} 没有角色“{role.label}”")
+        audit.record(
+            by,
+            "role.revoke",
+            user,
+            summary=f"撤销 {user.username} 的角色 {role.label}",
+            detail={"role": role.value},
+        )
+    user.forget_roles()
+
+
+def unlock_user(user: User, *, by: User | None) -> None:
+    _require(by, Role.SECADMIN, "解锁账号")
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+        audit.record(by, "user.unlock", user, summary=f"解锁账号 {user.username}")
+
+
+def note_login_failure(username: str, *, ip: str | None, threshold: int, minutes: int) -> User | None:
+    """Count a failed login; lock the account at the threshold. The count is an atomic increment."""
+    with transaction.atomic():
+        user = User.objects.filter(username=username).first()
+        if user is not None:
+            User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
+            user.refresh_from_db(fields=["failed_logins", "locked_until"])
+            if user.failed_logins >= threshold and not user.is_locked():
+                user.locked_until = timezone.now() + timedelta(minutes=minutes)
+                User.objects.filter(pk=user.pk).update(locked_until=user.locked_until)
+                audit.record(
+                    None,
+                    "auth.lock",
+                    user,
+                    summary=f"账号 {username} 连续登录失败 {threshold} 次，已锁定",
+                    ip=ip,
+                )
+        audit.record(
+            None,
+            "auth.login_failed",
+            summary=f"登录失败：{username}",
+            ip=ip,
+            object_type="core.user",
+            object_id=str(user.pk) if user else "",
+        )
+    return user

@@ -1,0 +1,22 @@
+"""Background tasks. A task is a poke; the work it does is recorded in database rows."""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from guanjia.core import audit, outbox
+
+
+@db_task()
+def deliver_outbox() -> int:
+    return outbox.deliver_pending()
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep_outbox() -> int:
+    """Catch messages whose poke was lost (worker down at commit time) and retries that came due."""
+    return outbox.deliver_pending()
+
+
+@db_periodic_task(crontab(minute="*"))
+def seal_audit() -> int:
+    return audit.seal_pending()

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from guanjia.core import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("users/", views.users, name="users"),
+    path("users/<int:pk>/active/", views.user_set_active, name="user-active"),
+    path("roles/", views.roles, name="roles"),
+    path("roles/<int:pk>/revoke/", views.role_revoke, name="role-revoke"),
+    path("roles/<int:pk>/unlock/", views.user_unlock, name="user-unlock"),
+    path("audit/", views.audit_log, name="audit"),
+    path("audit/export/", views.audit_export, name="audit-export"),
+]

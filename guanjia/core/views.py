@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Prefetch, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from guanjia.core import audit
+from guanjia.core import services as core_services
+from guanjia.core.decorators import role_required
+from guanjia.core.errors import ServiceError
+from guanjia.core.forms import RoleGrantForm, UserCreateForm, UserSearchForm
+from guanjia.core.home import home_sections
+from guanjia.core.models import AuditRecord, RoleGrant, User
+from guanjia.core.roles import Role
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", {"sections": home_sections(request.user)})
+
+
+@role_required(Role.SYSADMIN)
+def users(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = core_services.create_user(by=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已创建用户 {user.username}，请由安全管理员授予角色")
+            return redirect("core:users")
+    search = UserSearchForm(request.GET)
+    queryset = search.filter(
+        User.objects.select_related("unit").prefetch_related("role_grants").order_by("username")
+    )
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    return render(request, "core/users.html", {"form": form, "search": search, "page": page})
+
+
+@require_POST
+@role_required(Role.SYSADMIN)
+def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    active = request.POST.get("active") == "1"
+    if user.pk == request.user.pk:
+        messages.error(request, "不能停用自己的账号")
+    else:
+        core_services.set_user_active(user, active, by=request.user)
+        messages.success(request, f"已{'启用' if active else '停用'} {user.username}")
+    return redirect("core:users")
+
+
+@role_required(Role.SECADMIN)
+def roles(request: HttpRequest) -> HttpResponse:
+    form = RoleGrantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            core_services.grant_role(form.cleaned_data["user"], form.cleaned_data["role"], by=request.user)
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "已授予角色")
+            return redirect("core:roles")
+    search = UserSearchForm(request.GET)
+    queryset = search.filter(
+        User.objects.select_related("unit")
+        .prefetch_related(Prefetch("role_grants", queryset=RoleGrant.objects.order_by("role")))
+        .order_by("username")
+    )
+    locked = User.objects.filter(Q(locked_until__gt=timezone.now())).order_by("username")
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "core/roles.html", {"form": form, "search": search, "page": page, "locked": locked}
+    )
+
+
+@require_POST
+@role_required(Role.SECADMIN)
+def role_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    try:
+        core_services.revoke_role(user, request.POST.get("role", ""), by=request.user)
+    except (ServiceError, ValueError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已撤销 {user.username} 的角色")
+    return redirect("core:roles")
+
+
+@require_POST
+@role_required(Role.SECADMIN)
+def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    core_services.unlock_user(user, by=request.user)
+    messages.success(request, f"已解锁 {user.username}")
+    return redirect("core:roles")
+
+
+def _audit_queryset(request: HttpRequest):
+    queryset = AuditRecord.objects.all()
+    q = request.GET.get("q", "").strip()
+    if q:
+        queryset = queryset.filter(
+            Q(actor_name__icontains=q) | Q(action__icontains=q) | Q(summary__icontains=q) | Q(object_id=q)
+        )
+    return queryset, q
+
+
+@role_required(Role.AUDITOR)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    queryset, q = _audit_queryset(request)
+    page = Paginator(queryset.order_by("-id"), 100).get_page(request.GET.get("page"))
+    report = audit.verify() if request.GET.get("verify") else None
+    return render(request, "core/audit.html", {"page": page, "q": q, "report": report})
+
+
+@role_required(Role.AUDITOR)
+def audit_export(request: HttpRequest) -> HttpResponse:
+    queryset, q = _audit_queryset(request)
+    audit.record(request.user, "audit.export", summary=f"导出审计日志（条件：{q or '全部'}）")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
+    response.write("\ufeff")  # BOM so that Excel opens the UTF-8 file as Chinese text
+    writer = csv.writer(response)
+    writer.writerow(
+        ["编号", "时间", "操作人", "操作", "对象类型", "对象编号", "摘要", "IP", "链序号", "哈希"]
+    )
+    for rec in queryset.order_by("id").iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                rec.id,
+                timezone.localtime(rec.at).isoformat(),
+                rec.actor_name,
+                rec.action,
+                rec.object_type,
+                rec.object_id,
+                rec.summary,
+                rec.ip or "",
+                rec.seq or "",
+                rec.hash,
+            ]
+        )
+    return response

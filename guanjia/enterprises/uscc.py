@@ -1,0 +1,36 @@
+"""统一社会信用代码 (GB 32100-2015) validation with messages that say what is wrong."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from stdnum.cn import uscc as stdnum_uscc
+
+_ALPHABET = set("0123456789ABCDEFGHJKLMNPQRTUWXY")
+
+
+def clean_uscc(value: object) -> str:
+    """Return the normalised code or raise ValidationError naming the problem (in Chinese)."""
+    if not isinstance(value, str):
+        # Excel turns an 18-digit code into a float and loses digits; refuse rather than guess.
+        raise ValidationError(
+            "统一社会信用代码必须是文本，不能是数字（Excel 会把 18 位数字改成科学计数法并丢失末位）"
+        )
+    code = value.strip().upper().replace(" ", "")
+    if not code:
+        raise ValidationError("统一社会信用代码不能为空")
+    if len(code) != 18:
+        raise ValidationError(f"统一社会信用代码应为 18 位，“{code}”是 {len(code)} 位")
+    bad = sorted({ch for ch in code if ch not in _ALPHABET})
+    if bad:
+        raise ValidationError(f"统一社会信用代码含有不允许的字符：{'、'.join(bad)}（不使用 I、O、Z、S、V）")
+    expected = stdnum_uscc.calc_check_digit(code[:17])
+    if expected != code[17]:
+        raise ValidationError(f"统一社会信用代码校验位错误：第 18 位应为 {expected}，实为 {code[17]}")
+    if not stdnum_uscc.is_valid(code):
+        raise ValidationError(f"统一社会信用代码“{code}”不符合 GB 32100 的编码规则")
+    return code
+
+
+def with_check_digit(first17: str) -> str:
+    """Complete a 17-character stem with its check digit (demo data and tests build codes this way)."""
+    return first17 + stdnum_uscc.calc_check_digit(first17)

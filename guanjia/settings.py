@@ -1,0 +1,222 @@
+"""Django settings, all taken from the environment (see .env.example)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from guanjia.envvars import env_bool, env_int, env_list, env_path, env_str, parse_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = env_path("GUANJIA_DATA_DIR", BASE_DIR.parent / "var")
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("GUANJIA_DEBUG", False)
+TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
+
+_DEV_SECRET = "dev-only-insecure-secret-key-change-me"
+SECRET_KEY = env_str("GUANJIA_SECRET_KEY", _DEV_SECRET)
+# Production (GUANJIA_PRODUCTION=1) refuses the shipped default key: sessions and
+# invitation tokens signed with a public key could be forged.
+PRODUCTION = env_bool("GUANJIA_PRODUCTION", False)
+if PRODUCTION and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 40):
+    raise ImproperlyConfigured(
+        "GUANJIA_SECRET_KEY must be set to a random value of 40+ characters in production"
+    )
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("GUANJIA_DEBUG must be off in production")
+
+ALLOWED_HOSTS = env_list("GUANJIA_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("GUANJIA_CSRF_TRUSTED_ORIGINS", [])
+SITE_URL = env_str("GUANJIA_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "huey.contrib.djhuey",
+    "guanjia.core",
+    "guanjia.enterprises",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "guanjia.urls"
+WSGI_APPLICATION = "guanjia.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "guanjia.core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": parse_database_url(DATABASE_URL)}
+else:
+    # SQLite: IMMEDIATE transactions take the write lock at BEGIN, so a transaction
+    # that reads and then writes waits for the lock (up to `timeout` seconds)
+    # instead of failing at once with "database is locked". WAL is switched on by
+    # a connection_created hook in guanjia.core.apps.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "guanjia.sqlite3",
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+            # Race tests need a file database: threads in an in-memory one share
+            # a single connection and would never race.
+            "TEST": {"NAME": DATA_DIR / "test-guanjia.sqlite3"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "core.User"
+
+# --- Background work (huey) -------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+HUEY_IMMEDIATE = env_bool("GUANJIA_HUEY_IMMEDIATE", TESTING)
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.PriorityRedisHuey",
+        "name": env_str("GUANJIA_HUEY_NAME", "guanjia"),
+        "url": REDIS_URL,
+        "immediate": HUEY_IMMEDIATE,
+        "utc": False,
+        "consumer": {"workers": env_int("GUANJIA_HUEY_WORKERS", 2, minimum=1), "worker_type": "thread"},
+    }
+else:
+    # huey's SQLite storage takes exclusive locks: it gets a file of its own,
+    # never Django's database.
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "guanjia",
+        "filename": str(DATA_DIR / "huey.sqlite3"),
+        "immediate": HUEY_IMMEDIATE,
+        "utc": False,
+        "consumer": {"workers": env_int("GUANJIA_HUEY_WORKERS", 2, minimum=1), "worker_type": "thread"},
+    }
+
+# --- Auth -----------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+LOCKOUT_THRESHOLD = env_int("GUANJIA_LOCKOUT_THRESHOLD", 5, minimum=1)
+LOCKOUT_MINUTES = env_int("GUANJIA_LOCKOUT_MINUTES", 15, minimum=1)
+SESSION_COOKIE_AGE = env_int("GUANJIA_SESSION_IDLE_SECONDS", 1800, minimum=60)
+SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request pushes the expiry back
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("GUANJIA_SECURE_COOKIES", PRODUCTION)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+INVITATION_DAYS = env_int("GUANJIA_INVITATION_DAYS", 14, minimum=1)
+
+# --- I18N -----------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and uploaded files --------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = env_path("GUANJIA_STATIC_ROOT", DATA_DIR / "static")
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env_path("GUANJIA_MEDIA_ROOT", DATA_DIR / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+IMPORT_MAX_BYTES = env_int("GUANJIA_IMPORT_MAX_MB", 50, minimum=1) * 1024 * 1024
+# Files with more rows than this are validated and written by the worker, with a progress bar.
+IMPORT_BACKGROUND_ROWS = env_int("GUANJIA_IMPORT_BACKGROUND_ROWS", 2000, minimum=1)
+
+# --- API ------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Guanjia API",
+    "DESCRIPTION": "管家 — enterprise service platform API. Every endpoint is scoped to the caller's role and unit.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Outbox delivery (SMS, mail, webhooks) --------------------------------
+SMS_BACKEND = env_str("GUANJIA_SMS_BACKEND", "guanjia.core.outbox.LogSmsBackend")
+WEBHOOK_URL = env_str("GUANJIA_WEBHOOK_URL")
+OUTBOX_MAX_ATTEMPTS = env_int("GUANJIA_OUTBOX_MAX_ATTEMPTS", 5, minimum=1)
+OUTBOX_LEASE_SECONDS = env_int("GUANJIA_OUTBOX_LEASE_SECONDS", 300, minimum=10)
+EMAIL_BACKEND = env_str("GUANJIA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("GUANJIA_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("GUANJIA_EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = env_str("GUANJIA_FROM_EMAIL", "guanjia@localhost")
+
+# --- Audit ----------------------------------------------------------------
+AUDIT_RETENTION_DAYS = env_int("GUANJIA_AUDIT_RETENTION_DAYS", 365, minimum=180)
+AUDIT_UNSEALED_GRACE_MINUTES = env_int("GUANJIA_AUDIT_UNSEALED_GRACE_MINUTES", 5, minimum=1)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("GUANJIA_LOG_LEVEL", "INFO")},
+}
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
