@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -33,7 +34,7 @@ CSRF_TRUSTED_ORIGINS = env_list("GUANJIA_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("GUANJIA_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "guanjia.core.admin_site.GuanjiaAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -96,7 +97,8 @@ else:
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
             # Race tests need a file database: threads in an in-memory one share
             # a single connection and would never race.
-            "TEST": {"NAME": DATA_DIR / "test-guanjia.sqlite3"},
+            # One file per test process, so that parallel runs never share (and corrupt) it.
+            "TEST": {"NAME": DATA_DIR / f"test-guanjia-{os.getpid()}.sqlite3"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -133,6 +135,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if TESTING:
+    # PBKDF2's cost is the point in production and minutes of waiting in a test run.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -156,6 +161,7 @@ USE_TZ = True
 # --- Static and uploaded files --------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = env_path("GUANJIA_STATIC_ROOT", DATA_DIR / "static")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at every start without it
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env_path("GUANJIA_MEDIA_ROOT", DATA_DIR / "media")
 STORAGES = {

@@ -154,3 +154,34 @@ def build_cast() -> Cast:
         ent_a2=ent_a2,
         ent_b1=ent_b1,
     )
+
+
+def run_concurrently(*calls, timeout: float = 30.0) -> list:
+    """Run each callable in its own thread, released together at a barrier; return results or exceptions.
+
+    Each thread uses its own database connection (Django's connections are
+    per thread) and closes it at the end, so that the race is a real one on a
+    file SQLite database or PostgreSQL.
+    """
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def runner(index: int, call) -> None:
+        try:
+            barrier.wait(timeout)
+            results[index] = call()
+        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=runner, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return results

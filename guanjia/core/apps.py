@@ -19,4 +19,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(_sqlite_pragmas, dispatch_uid="guanjia-sqlite-pragmas")
-        from guanjia.core import signals  # noqa: F401  (login/logout audit)
+        from guanjia.core import home, home_sections, signals  # noqa: F401  (signals: login/logout audit)
+
+        home.register(home_sections.sections)

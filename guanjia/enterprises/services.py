@@ -187,6 +187,15 @@ def assign_steward(
     return assignment
 
 
+def stewards_of_zones(zone_ids: list[int]):
+    """Active stewards working in the given zones (in the zone's unit or one of its departments)."""
+    return (
+        User.objects.filter(role_grants__role=Role.STEWARD, is_active=True)
+        .filter(Q(unit_id__in=zone_ids) | Q(unit__parent_id__in=zone_ids))
+        .order_by("username")
+    )
+
+
 @dataclass
 class StewardLoad:
     steward: User
@@ -201,13 +210,8 @@ def steward_loads(zone_id: int) -> list[StewardLoad]:
         default=Value(1),
         output_field=IntegerField(),
     )
-    zone = OrgUnit.objects.get(pk=zone_id)
     stewards = (
-        User.objects.filter(
-            is_active=True,
-            role_grants__role=Role.STEWARD,
-        )
-        .filter(Q(unit=zone) | Q(unit__parent=zone))
+        stewards_of_zones([zone_id])
         .annotate(n=Count("stewarded_enterprises"), w=Sum(weight))
         .order_by("w", "n", "username")
     )

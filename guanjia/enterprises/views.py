@@ -1,73 +1,309 @@
-from django.http import Http404
+"""Pages of the enterprise registry, the steward's pages and the enterprise portal."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from guanjia.core.decorators import role_required
+from guanjia.core.errors import ServiceError
+from guanjia.core.masking import phone_for, sees_personal_data
+from guanjia.core.roles import REGISTRY_KEEPERS, ZONE_WIDE_ROLES, Role
+from guanjia.enterprises import services
+from guanjia.enterprises.filters import EnterpriseFilter
+from guanjia.enterprises.forms import (
+    AcceptInvitationForm,
+    ContactForm,
+    EnterpriseForm,
+    HandoverForm,
+    InvitationForm,
+    StewardAssignForm,
+)
+from guanjia.enterprises.models import Contact, Enterprise, EnterpriseMembership, StewardAssignment
+
+REGISTRY_READERS = ZONE_WIDE_ROLES | {Role.STEWARD}
 
 
-def enterprise_list(request, *args, **kwargs):
-    raise Http404
+def _list_queryset(request: HttpRequest):
+    return (
+        Enterprise.objects.visible_to(request.user)
+        .select_related("zone", "steward")
+        .prefetch_related("tags")
+        .order_by("name")
+    )
 
 
-def my_enterprises(request, *args, **kwargs):
-    raise Http404
+def _render_list(request: HttpRequest, queryset, *, title: str, mine: bool) -> HttpResponse:
+    filterset = EnterpriseFilter(request.GET or None, queryset=queryset, request=request)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    context = {
+        "filter": filterset,
+        "page": page,
+        "page_title": title,
+        "mine": mine,
+        "can_create": request.user.has_any_role(REGISTRY_KEEPERS),
+    }
+    template = "enterprises/_table.html" if request.headers.get("HX-Request") else "enterprises/list.html"
+    return render(request, template, context)
 
 
-def enterprise_create(request, *args, **kwargs):
-    raise Http404
+@role_required(*ZONE_WIDE_ROLES)
+def enterprise_list(request: HttpRequest) -> HttpResponse:
+    return _render_list(request, _list_queryset(request), title=_("企业库"), mine=False)
 
 
-def enterprise_detail(request, *args, **kwargs):
-    raise Http404
+@role_required(Role.STEWARD)
+def my_enterprises(request: HttpRequest) -> HttpResponse:
+    queryset = _list_queryset(request).filter(steward=request.user)
+    return _render_list(request, queryset, title=_("我的企业"), mine=True)
 
 
-def enterprise_edit(request, *args, **kwargs):
-    raise Http404
+def _visible_enterprise(request: HttpRequest, pk: int) -> Enterprise:
+    # Outside the user's scope is a 404, not a 403: we do not confirm that it exists.
+    return get_object_or_404(Enterprise.objects.visible_to(request.user).select_related("zone", "steward"), pk=pk)
 
 
-def contact_add(request, *args, **kwargs):
-    raise Http404
+@role_required(*REGISTRY_READERS, Role.ENTERPRISE_USER)
+def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    enterprise = _visible_enterprise(request, pk)
+    if request.user.has_role(Role.ENTERPRISE_USER) and not request.user.has_any_role(REGISTRY_READERS):
+        return redirect("enterprises:portal")
+    contacts = [
+        {"contact": c, "phone": phone_for(request.user, c.phone)} for c in enterprise.contacts.all()
+    ]
+    history = StewardAssignment.objects.filter(enterprise=enterprise).select_related("steward", "assigned_by")
+    keeper = services.can_keep_registry(request.user, enterprise.zone_id)
+    context = {
+        "enterprise": enterprise,
+        "contacts": contacts,
+        "history": history,
+        "can_edit": services.can_edit(request.user, enterprise),
+        "can_assign": keeper,
+        "can_invite": request.user.has_role(Role.STEWARD) and enterprise.steward_id == request.user.pk,
+        "assign_form": StewardAssignForm(zone_id=enterprise.zone_id) if keeper else None,
+        "suggested": services.suggest_steward(enterprise.zone_id, exclude=enterprise.steward) if keeper else None,
+        "contact_form": ContactForm() if services.can_edit(request.user, enterprise) else None,
+        "invitations": enterprise.invitations.select_related("created_by")[:10]
+        if request.user.has_any_role(REGISTRY_READERS)
+        else [],
+        "members": EnterpriseMembership.objects.filter(enterprise=enterprise).select_related("user"),
+        "unmasked": sees_personal_data(request.user),
+    }
+    return render(request, "enterprises/detail.html", context)
 
 
-def steward_assign(request, *args, **kwargs):
-    raise Http404
+@role_required(*REGISTRY_KEEPERS)
+def enterprise_create(request: HttpRequest) -> HttpResponse:
+    form = EnterpriseForm(request.POST or None, user=request.user)
+    contact_form = ContactForm(request.POST or None, prefix="contact")
+    if request.method == "POST" and form.is_valid():
+        contact_ok = not contact_form["name"].value() or contact_form.is_valid()
+        if contact_ok:
+            contacts = [contact_form.cleaned_data] if contact_form["name"].value() else []
+            try:
+                enterprise = services.create_enterprise(
+                    data=form.service_data(),
+                    zone=form.cleaned_data["zone"],
+                    tags=form.cleaned_data["tags"],
+                    contacts=contacts,
+                    by=request.user,
+                )
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("已新增企业 %(name)s") % {"name": enterprise.name})
+                return redirect("enterprises:detail", pk=enterprise.pk)
+    return render(
+        request,
+        "enterprises/form.html",
+        {"form": form, "contact_form": contact_form, "page_title": _("新增企业")},
+    )
 
 
-def invite(request, *args, **kwargs):
-    raise Http404
+@role_required(*REGISTRY_READERS)
+def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    enterprise = _visible_enterprise(request, pk)
+    if not services.can_edit(request.user, enterprise):
+        raise PermissionDenied
+    form = EnterpriseForm(request.POST or None, instance=Enterprise.objects.get(pk=pk), user=request.user)
+    if request.method == "POST":
+        # The version the user started editing from: a concurrent edit is refused, not overwritten.
+        try:
+            enterprise.version = int(request.POST.get("version", enterprise.version))
+        except ValueError:
+            enterprise.version = 0
+        if form.is_valid():
+            try:
+                services.update_enterprise(
+                    enterprise, data=form.service_data(), tags=form.cleaned_data["tags"], by=request.user
+                )
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("已保存"))
+                return redirect("enterprises:detail", pk=enterprise.pk)
+    return render(
+        request,
+        "enterprises/form.html",
+        {"form": form, "enterprise": enterprise, "page_title": _("编辑企业信息")},
+    )
 
 
+@require_POST
+@role_required(*REGISTRY_READERS)
+def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    enterprise = _visible_enterprise(request, pk)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            services.save_contact(enterprise, data=form.cleaned_data, by=request.user)
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("已添加联系人"))
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}：{'；'.join(errors)}")
+    return redirect("enterprises:detail", pk=pk)
+
+
+@require_POST
+@role_required(*REGISTRY_KEEPERS)
+def steward_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    enterprise = _visible_enterprise(request, pk)
+    try:
+        enterprise.version = int(request.POST.get("version", enterprise.version))
+    except ValueError:
+        enterprise.version = 0
+    form = StewardAssignForm(request.POST, zone_id=enterprise.zone_id)
+    if form.is_valid():
+        try:
+            services.assign_steward(
+                enterprise, form.cleaned_data["steward"], reason=form.cleaned_data["reason"], by=request.user
+            )
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("服务管家已调整为 %(name)s") % {"name": form.cleaned_data["steward"]})
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label}：{'；'.join(errors)}")
+    return redirect("enterprises:detail", pk=pk)
+
+
+@role_required(*REGISTRY_KEEPERS, Role.LEADER)
+def stewards(request: HttpRequest) -> HttpResponse:
+    zones = []
+    from guanjia.core.models import OrgUnit
+
+    for zone in OrgUnit.objects.filter(pk__in=request.user.zone_ids()):
+        zones.append(
+            {
+                "zone": zone,
+                "loads": services.steward_loads(zone.pk),
+                "unassigned": Enterprise.objects.visible_to(request.user).filter(zone=zone, steward__isnull=True).count(),
+            }
+        )
+    form = HandoverForm(zone_ids=request.user.zone_ids()) if request.user.has_any_role(REGISTRY_KEEPERS) else None
+    return render(request, "enterprises/stewards.html", {"zones": zones, "form": form, "page_title": _("管家负载与交接")})
+
+
+@require_POST
+@role_required(*REGISTRY_KEEPERS)
+def steward_handover(request: HttpRequest) -> HttpResponse:
+    form = HandoverForm(request.POST, zone_ids=request.user.zone_ids())
+    if form.is_valid():
+        try:
+            done = services.handover(
+                form.cleaned_data["from_steward"],
+                to=form.cleaned_data["to_steward"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("已完成交接：%(n)s 家企业") % {"n": len(done)})
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}：{'；'.join(errors)}" if label else "；".join(errors))
+    return redirect("enterprises:stewards")
+
+
+@role_required(Role.STEWARD)
+def invite(request: HttpRequest, pk: int) -> HttpResponse:
+    enterprise = _visible_enterprise(request, pk)
+    if enterprise.steward_id != request.user.pk:
+        raise PermissionDenied
+    form = InvitationForm(request.POST or None)
+    link = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _invitation, token = services.invite_enterprise_user(enterprise, by=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            link = request.build_absolute_uri(f"/invite/{token}/")
+            form = InvitationForm()
+    return render(
+        request,
+        "enterprises/invite.html",
+        {"enterprise": enterprise, "form": form, "link": link, "page_title": _("邀请企业用户")},
+    )
+
+
+def accept_invite(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = services.open_invitation(token)
+    except ServiceError as exc:
+        return render(request, "enterprises/accept_invite.html", {"error": str(exc)}, status=410)
+    form = AcceptInvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.accept_invitation(
+                token,
+                uscc=form.cleaned_data["uscc"],
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+            )
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("账号已开通，欢迎使用"))
+            return redirect("enterprises:portal")
+    return render(request, "enterprises/accept_invite.html", {"form": form, "invitation": invitation})
+
+
+@role_required(Role.ENTERPRISE_USER)
+def portal(request: HttpRequest) -> HttpResponse:
+    enterprises = (
+        Enterprise.objects.visible_to(request.user)
+        .select_related("zone", "steward")
+        .prefetch_related("tags", Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "id")))
+    )
+    cards = [
+        {
+            "enterprise": e,
+            "contacts": [{"contact": c, "phone": phone_for(request.user, c.phone)} for c in e.contacts.all()],
+        }
+        for e in enterprises
+    ]
+    return render(request, "enterprises/portal.html", {"cards": cards, "page_title": _("我的企业主页")})
+
+
+# Import and export pages live in import_views; the names below are routed from urls.py.
 def enterprise_export(request, *args, **kwargs):
-    raise Http404
+    raise PermissionDenied
 
 
-def import_upload(request, *args, **kwargs):
-    raise Http404
-
-
-def import_template(request, *args, **kwargs):
-    raise Http404
-
-
-def import_job(request, *args, **kwargs):
-    raise Http404
-
-
-def import_progress(request, *args, **kwargs):
-    raise Http404
-
-
-def import_confirm(request, *args, **kwargs):
-    raise Http404
-
-
-def stewards(request, *args, **kwargs):
-    raise Http404
-
-
-def steward_handover(request, *args, **kwargs):
-    raise Http404
-
-
-def portal(request, *args, **kwargs):
-    raise Http404
-
-
-def accept_invite(request, *args, **kwargs):
-    raise Http404
+import_upload = import_template = import_job = import_progress = import_confirm = enterprise_export

@@ -1,0 +1,53 @@
+"""Django admin: a read-only window for the system admin. Every write goes through the pages and services."""
+
+from django.contrib import admin
+
+from guanjia.core.models import OrgUnit, OutboxMessage, RoleGrant, User
+from guanjia.core.roles import Role
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.has_role(Role.SYSADMIN)
+
+    def has_module_permission(self, request) -> bool:
+        return self.has_view_permission(request)
+
+
+@admin.register(OrgUnit)
+class OrgUnitAdmin(ReadOnlyAdmin):
+    list_display = ["name", "code", "kind", "parent", "is_dispatch_desk"]
+    list_filter = ["kind"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(User)
+class UserAdmin(ReadOnlyAdmin):
+    list_display = ["username", "full_name", "unit", "is_active", "locked_until"]
+    search_fields = ["username", "full_name"]
+    exclude = ["password"]
+
+
+@admin.register(RoleGrant)
+class RoleGrantAdmin(ReadOnlyAdmin):
+    list_display = ["user", "role", "granted_by", "granted_at"]
+    list_filter = ["role"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["id", "channel", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["channel", "status"]
+    exclude = ["recipient"]
+
+
+# AuditRecord is not registered: the audit log belongs to the auditor (三员分立).
