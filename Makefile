@@ -22,13 +22,11 @@ install: $(VENV)/.installed
 ## demo: install, migrate an SQLite database, load demo data, run the web server and the worker.
 demo: install
 	$(GUANJIA) migrate --noinput
-	$(GUANJIA) compilemessages --ignore '.venv/*' >/dev/null
 	$(GUANJIA) demo-data --if-empty
 	$(BIN)/python scripts/run_demo.py --host $(HOST) --port $(PORT)
 
 ## test: the whole suite on SQLite (DATABASE_URL=postgres://... runs it on PostgreSQL).
 test: install
-	$(GUANJIA) compilemessages --ignore '.venv/*' >/dev/null
 	$(BIN)/pytest -q -p no:cacheprovider
 
 ## test-browser: the Playwright tests alone (Debian's chromium at /usr/bin/chromium).
@@ -48,9 +46,10 @@ lint: install
 schema: install
 	$(GUANJIA) spectacular --file docs/openapi.yaml --validate
 
-## messages: refresh the zh_Hans translation catalogue.
+## messages: extract the English catalogue to translate (needs GNU gettext). UI strings are
+## written in Simplified Chinese, the default language, so zh-hans needs no catalogue.
 messages: install
-	cd guanjia && ../$(GUANJIA) makemessages -l zh_Hans --ignore 'static/*'
+	cd guanjia && ../$(GUANJIA) makemessages -l en --ignore 'static/*'
 
 ## wheelhouse: every wheel the platform needs, for a machine with no package index.
 wheelhouse: $(BIN)/python

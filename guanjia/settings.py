@@ -160,6 +160,7 @@ USE_TZ = True
 
 # --- Static and uploaded files --------------------------------------------
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env_path("GUANJIA_STATIC_ROOT", DATA_DIR / "static")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at every start without it
 MEDIA_URL = "/media/"

@@ -5,6 +5,15 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from guanjia.core.models import User
+
+
+class AuthedRequest(HttpRequest):
+    """A request behind login_required/role_required: its user is one of ours."""
+
+    user: User  # type: ignore[assignment]
 
 
 def role_required(*roles: str) -> Callable:

@@ -108,3 +108,13 @@ class UserSearchForm(TablerWidgetsMixin, forms.Form):
             q = self.cleaned_data["q"]
             queryset = queryset.filter(Q(username__icontains=q) | Q(full_name__icontains=q))
         return queryset
+
+
+def form_errors_message(form: forms.BaseForm) -> str:
+    """All of a form's errors in one line, each named by its field's label (for a flash message)."""
+    parts = []
+    for name, errors in form.errors.items():
+        text = "；".join(str(e) for e in errors)
+        label = form.fields[name].label if name in form.fields else ""
+        parts.append(f"{label}：{text}" if label else text)
+    return "；".join(parts)

@@ -20,20 +20,30 @@ def sections(user: User) -> list[HomeSection]:
             HomeSection(
                 _("账号"),
                 "core/home_admin.html",
-                {"active": User.objects.filter(is_active=True).count(), "link": "core:users", "label": _("用户管理")},
+                {
+                    "active": User.objects.filter(is_active=True).count(),
+                    "link": "core:users",
+                    "label": _("用户管理"),
+                },
             )
         )
     if user.has_role(Role.SECADMIN):
         locked = User.objects.filter(locked_until__gt=timezone.now()).count()
         found.append(
             HomeSection(
-                _("安全"), "core/home_admin.html", {"locked": locked, "link": "core:roles", "label": _("角色与安全")}
+                _("安全"),
+                "core/home_admin.html",
+                {"locked": locked, "link": "core:roles", "label": _("角色与安全")},
             )
         )
     if user.has_role(Role.AUDITOR):
         cutoff = timezone.now() - timedelta(minutes=settings.AUDIT_UNSEALED_GRACE_MINUTES)
         late = AuditRecord.objects.filter(seq__isnull=True, at__lt=cutoff).count()
         found.append(
-            HomeSection(_("审计"), "core/home_admin.html", {"late": late, "link": "core:audit", "label": _("审计日志")})
+            HomeSection(
+                _("审计"),
+                "core/home_admin.html",
+                {"late": late, "link": "core:audit", "label": _("审计日志")},
+            )
         )
     return found

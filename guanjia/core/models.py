@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -83,7 +83,7 @@ class User(AbstractUser):
     failed_logins = models.PositiveIntegerField(_("连续登录失败次数"), default=0)
     locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
 
-    objects = GuanjiaUserManager()
+    objects: ClassVar[GuanjiaUserManager] = GuanjiaUserManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("用户")
@@ -197,6 +197,9 @@ class AuditChainHead(models.Model):
     # Records below this seq were pruned on purpose (retention); the chain restarts there.
     pruned_before_seq = models.BigIntegerField(default=0)
     pruned_anchor_hash = models.CharField(max_length=64, default="")
+
+    def __str__(self) -> str:
+        return f"audit chain head at {self.last_seq}"
 
 
 class OutboxMessage(models.Model):

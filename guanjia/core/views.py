@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from guanjia.core import audit
 from guanjia.core import services as core_services
-from guanjia.core.decorators import role_required
+from guanjia.core.decorators import AuthedRequest, role_required
 from guanjia.core.errors import ServiceError
 from guanjia.core.forms import RoleGrantForm, UserCreateForm, UserSearchForm
 from guanjia.core.home import home_sections
@@ -29,12 +29,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     return render(request, "core/home.html", {"sections": home_sections(request.user)})
 
 
 @role_required(Role.SYSADMIN)
-def users(request: HttpRequest) -> HttpResponse:
+def users(request: AuthedRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -54,7 +54,7 @@ def users(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(Role.SYSADMIN)
-def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+def user_set_active(request: AuthedRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)
     active = request.POST.get("active") == "1"
     if user.pk == request.user.pk:
@@ -66,7 +66,7 @@ def user_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(Role.SECADMIN)
-def roles(request: HttpRequest) -> HttpResponse:
+def roles(request: AuthedRequest) -> HttpResponse:
     form = RoleGrantForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -91,7 +91,7 @@ def roles(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @role_required(Role.SECADMIN)
-def role_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def role_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)
     try:
         core_services.revoke_role(user, request.POST.get("role", ""), by=request.user)
@@ -104,14 +104,14 @@ def role_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.SECADMIN)
-def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+def user_unlock(request: AuthedRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)
     core_services.unlock_user(user, by=request.user)
     messages.success(request, f"已解锁 {user.username}")
     return redirect("core:roles")
 
 
-def _audit_queryset(request: HttpRequest):
+def _audit_queryset(request: AuthedRequest):
     queryset = AuditRecord.objects.all()
     q = request.GET.get("q", "").strip()
     if q:
@@ -122,7 +122,7 @@ def _audit_queryset(request: HttpRequest):
 
 
 @role_required(Role.AUDITOR)
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthedRequest) -> HttpResponse:
     queryset, q = _audit_queryset(request)
     page = Paginator(queryset.order_by("-id"), 100).get_page(request.GET.get("page"))
     report = audit.verify() if request.GET.get("verify") else None
@@ -130,7 +130,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.AUDITOR)
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: AuthedRequest) -> HttpResponse:
     queryset, q = _audit_queryset(request)
     audit.record(request.user, "audit.export", summary=f"导出审计日志（条件：{q or '全部'}）")
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -15,13 +15,15 @@ from guanjia.enterprises.uscc import clean_uscc
 def _division_choices() -> list[tuple[str, str]]:
     from guanjia.enterprises.industries import DIVISION_CHOICES
 
-    return [("", _("（未填写）")), *DIVISION_CHOICES]
+    return [("", str(_("（未填写）"))), *DIVISION_CHOICES]
 
 
 class EnterpriseForm(TablerWidgetsMixin, forms.ModelForm):
     """Registry fields of an enterprise; the section is derived from the division."""
 
-    industry_division = forms.ChoiceField(label=_("行业（国民经济行业分类大类）"), required=False, choices=_division_choices)
+    industry_division = forms.ChoiceField(
+        label=_("行业（国民经济行业分类大类）"), required=False, choices=_division_choices
+    )
     tags = forms.ModelMultipleChoiceField(
         label=_("标签"), queryset=Tag.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -46,7 +48,7 @@ class EnterpriseForm(TablerWidgetsMixin, forms.ModelForm):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["zone"].queryset = OrgUnit.objects.filter(pk__in=user.zone_ids())
+        self.fields["zone"].queryset = OrgUnit.objects.filter(pk__in=user.zone_ids())  # type: ignore[attr-defined]
         self.fields["tags"].widget.attrs.pop("class", None)
         if self.instance.pk:
             # The USCC and zone are the enterprise's identity and place; they are not edited here.
@@ -87,7 +89,7 @@ class StewardAssignForm(TablerWidgetsMixin, forms.Form):
 
     def __init__(self, *args, zone_id: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["steward"].queryset = stewards_of_zones([zone_id])
+        self.fields["steward"].queryset = stewards_of_zones([zone_id])  # type: ignore[attr-defined]
 
 
 class HandoverForm(TablerWidgetsMixin, forms.Form):
@@ -103,13 +105,15 @@ class HandoverForm(TablerWidgetsMixin, forms.Form):
     def __init__(self, *args, zone_ids: list[int], **kwargs):
         super().__init__(*args, **kwargs)
         stewards = stewards_of_zones(zone_ids)
-        self.fields["from_steward"].queryset = User.objects.filter(
-            role_grants__role=Role.STEWARD, stewarded_enterprises__zone_id__in=zone_ids
-        ).distinct().order_by("username")
-        self.fields["to_steward"].queryset = stewards
+        self.fields["from_steward"].queryset = (  # type: ignore[attr-defined]
+            User.objects.filter(role_grants__role=Role.STEWARD, stewarded_enterprises__zone_id__in=zone_ids)
+            .distinct()
+            .order_by("username")
+        )
+        self.fields["to_steward"].queryset = stewards  # type: ignore[attr-defined]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("from_steward") and cleaned.get("from_steward") == cleaned.get("to_steward"):
             raise ValidationError(_("移交与接手的管家不能是同一人"))
         return cleaned
@@ -118,13 +122,18 @@ class HandoverForm(TablerWidgetsMixin, forms.Form):
 class InvitationForm(TablerWidgetsMixin, forms.Form):
     name = forms.CharField(label=_("被邀请人姓名"), max_length=50)
     phone = forms.RegexField(
-        label=_("手机号"), regex=r"^1\d{10}$", required=False, error_messages={"invalid": _("手机号应为 11 位数字，以 1 开头")}
+        label=_("手机号"),
+        regex=r"^1\d{10}$",
+        required=False,
+        error_messages={"invalid": _("手机号应为 11 位数字，以 1 开头")},
     )
     email = forms.EmailField(label=_("邮箱"), required=False)
 
 
 class AcceptInvitationForm(TablerWidgetsMixin, forms.Form):
-    uscc = forms.CharField(label=_("企业统一社会信用代码"), max_length=18, help_text=_("用于确认您所在的企业"))
+    uscc = forms.CharField(
+        label=_("企业统一社会信用代码"), max_length=18, help_text=_("用于确认您所在的企业")
+    )
     username = forms.RegexField(
         label=_("用户名"),
         regex=r"^[A-Za-z0-9_.-]{3,40}$",
@@ -134,7 +143,7 @@ class AcceptInvitationForm(TablerWidgetsMixin, forms.Form):
     password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput)
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if cleaned.get("password") and cleaned.get("password") != cleaned.get("password2"):
             self.add_error("password2", _("两次输入的密码不一致"))
         return cleaned

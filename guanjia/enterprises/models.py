@@ -168,6 +168,9 @@ class EnterpriseMembership(models.Model):
         verbose_name_plural = _("企业用户绑定")
         constraints = [models.UniqueConstraint(fields=["user", "enterprise"], name="membership_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.enterprise}"
+
 
 class Invitation(models.Model):
     """A steward's invitation for a person of an enterprise to open an account, bound to its USCC."""

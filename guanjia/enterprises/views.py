@@ -12,7 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from guanjia.core.decorators import role_required
+from guanjia.core.decorators import AuthedRequest, role_required
+from guanjia.core.forms import form_errors_message
 from guanjia.core.errors import ServiceError
 from guanjia.core.masking import phone_for, sees_personal_data
 from guanjia.core.roles import REGISTRY_KEEPERS, ZONE_WIDE_ROLES, Role
@@ -31,7 +32,7 @@ from guanjia.enterprises.models import Contact, Enterprise, EnterpriseMembership
 REGISTRY_READERS = ZONE_WIDE_ROLES | {Role.STEWARD}
 
 
-def _list_queryset(request: HttpRequest):
+def _list_queryset(request: AuthedRequest):
     return (
         Enterprise.objects.visible_to(request.user)
         .select_related("zone", "steward")
@@ -40,7 +41,7 @@ def _list_queryset(request: HttpRequest):
     )
 
 
-def _render_list(request: HttpRequest, queryset, *, title: str, mine: bool) -> HttpResponse:
+def _render_list(request: AuthedRequest, queryset, *, title: str, mine: bool) -> HttpResponse:
     filterset = EnterpriseFilter(request.GET or None, queryset=queryset, request=request)
     page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
     context = {
@@ -55,29 +56,29 @@ def _render_list(request: HttpRequest, queryset, *, title: str, mine: bool) -> H
 
 
 @role_required(*ZONE_WIDE_ROLES)
-def enterprise_list(request: HttpRequest) -> HttpResponse:
+def enterprise_list(request: AuthedRequest) -> HttpResponse:
     return _render_list(request, _list_queryset(request), title=_("企业库"), mine=False)
 
 
 @role_required(Role.STEWARD)
-def my_enterprises(request: HttpRequest) -> HttpResponse:
+def my_enterprises(request: AuthedRequest) -> HttpResponse:
     queryset = _list_queryset(request).filter(steward=request.user)
     return _render_list(request, queryset, title=_("我的企业"), mine=True)
 
 
-def _visible_enterprise(request: HttpRequest, pk: int) -> Enterprise:
+def _visible_enterprise(request: AuthedRequest, pk: int) -> Enterprise:
     # Outside the user's scope is a 404, not a 403: we do not confirm that it exists.
-    return get_object_or_404(Enterprise.objects.visible_to(request.user).select_related("zone", "steward"), pk=pk)
+    return get_object_or_404(
+        Enterprise.objects.visible_to(request.user).select_related("zone", "steward"), pk=pk
+    )
 
 
 @role_required(*REGISTRY_READERS, Role.ENTERPRISE_USER)
-def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def enterprise_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     enterprise = _visible_enterprise(request, pk)
     if request.user.has_role(Role.ENTERPRISE_USER) and not request.user.has_any_role(REGISTRY_READERS):
         return redirect("enterprises:portal")
-    contacts = [
-        {"contact": c, "phone": phone_for(request.user, c.phone)} for c in enterprise.contacts.all()
-    ]
+    contacts = [{"contact": c, "phone": phone_for(request.user, c.phone)} for c in enterprise.contacts.all()]
     history = StewardAssignment.objects.filter(enterprise=enterprise).select_related("steward", "assigned_by")
     keeper = services.can_keep_registry(request.user, enterprise.zone_id)
     context = {
@@ -88,7 +89,9 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_assign": keeper,
         "can_invite": request.user.has_role(Role.STEWARD) and enterprise.steward_id == request.user.pk,
         "assign_form": StewardAssignForm(zone_id=enterprise.zone_id) if keeper else None,
-        "suggested": services.suggest_steward(enterprise.zone_id, exclude=enterprise.steward) if keeper else None,
+        "suggested": services.suggest_steward(enterprise.zone_id, exclude=enterprise.steward)
+        if keeper
+        else None,
         "contact_form": ContactForm() if services.can_edit(request.user, enterprise) else None,
         "invitations": enterprise.invitations.select_related("created_by")[:10]
         if request.user.has_any_role(REGISTRY_READERS)
@@ -100,7 +103,7 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(*REGISTRY_KEEPERS)
-def enterprise_create(request: HttpRequest) -> HttpResponse:
+def enterprise_create(request: AuthedRequest) -> HttpResponse:
     form = EnterpriseForm(request.POST or None, user=request.user)
     contact_form = ContactForm(request.POST or None, prefix="contact")
     if request.method == "POST" and form.is_valid():
@@ -128,7 +131,7 @@ def enterprise_create(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*REGISTRY_READERS)
-def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def enterprise_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     enterprise = _visible_enterprise(request, pk)
     if not services.can_edit(request.user, enterprise):
         raise PermissionDenied
@@ -158,7 +161,7 @@ def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @role_required(*REGISTRY_READERS)
-def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_add(request: AuthedRequest, pk: int) -> HttpResponse:
     enterprise = _visible_enterprise(request, pk)
     form = ContactForm(request.POST)
     if form.is_valid():
@@ -169,15 +172,13 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已添加联系人"))
     else:
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}：{'；'.join(errors)}")
+        messages.error(request, form_errors_message(form))
     return redirect("enterprises:detail", pk=pk)
 
 
 @require_POST
 @role_required(*REGISTRY_KEEPERS)
-def steward_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def steward_assign(request: AuthedRequest, pk: int) -> HttpResponse:
     enterprise = _visible_enterprise(request, pk)
     try:
         enterprise.version = int(request.POST.get("version", enterprise.version))
@@ -194,13 +195,12 @@ def steward_assign(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("服务管家已调整为 %(name)s") % {"name": form.cleaned_data["steward"]})
     else:
-        for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label}：{'；'.join(errors)}")
+        messages.error(request, form_errors_message(form))
     return redirect("enterprises:detail", pk=pk)
 
 
 @role_required(*REGISTRY_KEEPERS, Role.LEADER)
-def stewards(request: HttpRequest) -> HttpResponse:
+def stewards(request: AuthedRequest) -> HttpResponse:
     zones = []
     from guanjia.core.models import OrgUnit
 
@@ -209,16 +209,26 @@ def stewards(request: HttpRequest) -> HttpResponse:
             {
                 "zone": zone,
                 "loads": services.steward_loads(zone.pk),
-                "unassigned": Enterprise.objects.visible_to(request.user).filter(zone=zone, steward__isnull=True).count(),
+                "unassigned": Enterprise.objects.visible_to(request.user)
+                .filter(zone=zone, steward__isnull=True)
+                .count(),
             }
         )
-    form = HandoverForm(zone_ids=request.user.zone_ids()) if request.user.has_any_role(REGISTRY_KEEPERS) else None
-    return render(request, "enterprises/stewards.html", {"zones": zones, "form": form, "page_title": _("管家负载与交接")})
+    form = (
+        HandoverForm(zone_ids=request.user.zone_ids())
+        if request.user.has_any_role(REGISTRY_KEEPERS)
+        else None
+    )
+    return render(
+        request,
+        "enterprises/stewards.html",
+        {"zones": zones, "form": form, "page_title": _("管家负载与交接")},
+    )
 
 
 @require_POST
 @role_required(*REGISTRY_KEEPERS)
-def steward_handover(request: HttpRequest) -> HttpResponse:
+def steward_handover(request: AuthedRequest) -> HttpResponse:
     form = HandoverForm(request.POST, zone_ids=request.user.zone_ids())
     if form.is_valid():
         try:
@@ -233,14 +243,12 @@ def steward_handover(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已完成交接：%(n)s 家企业") % {"n": len(done)})
     else:
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}：{'；'.join(errors)}" if label else "；".join(errors))
+        messages.error(request, form_errors_message(form))
     return redirect("enterprises:stewards")
 
 
 @role_required(Role.STEWARD)
-def invite(request: HttpRequest, pk: int) -> HttpResponse:
+def invite(request: AuthedRequest, pk: int) -> HttpResponse:
     enterprise = _visible_enterprise(request, pk)
     if enterprise.steward_id != request.user.pk:
         raise PermissionDenied
@@ -248,7 +256,9 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
     link = None
     if request.method == "POST" and form.is_valid():
         try:
-            _invitation, token = services.invite_enterprise_user(enterprise, by=request.user, **form.cleaned_data)
+            _invitation, token = services.invite_enterprise_user(
+                enterprise, by=request.user, **form.cleaned_data
+            )
         except ServiceError as exc:
             form.add_error(None, str(exc))
         else:
@@ -285,11 +295,13 @@ def accept_invite(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @role_required(Role.ENTERPRISE_USER)
-def portal(request: HttpRequest) -> HttpResponse:
+def portal(request: AuthedRequest) -> HttpResponse:
     enterprises = (
         Enterprise.objects.visible_to(request.user)
         .select_related("zone", "steward")
-        .prefetch_related("tags", Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "id")))
+        .prefetch_related(
+            "tags", Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "id"))
+        )
     )
     cards = [
         {

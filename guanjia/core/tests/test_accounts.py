@@ -29,7 +29,9 @@ def test_lockout_after_five_failures_and_unlock_by_secadmin(cast, login):
     # The lock is visible to the security admin, who unlocks it; a steward cannot.
     page = login(cast.secadmin).get(reverse("core:roles"))
     assert "steward_a" in page.content.decode() and "已锁定账号" in page.content.decode()
-    assert login(cast.steward_a2).post(reverse("core:user-unlock", args=[cast.steward_a.pk])).status_code == 403
+    assert (
+        login(cast.steward_a2).post(reverse("core:user-unlock", args=[cast.steward_a.pk])).status_code == 403
+    )
     login(cast.secadmin).post(reverse("core:user-unlock", args=[cast.steward_a.pk]))
     response = _attempt(client, "steward_a", PASSWORD)
     assert response.status_code == 302
@@ -64,7 +66,12 @@ def test_only_the_security_admin_grants_roles(cast):
 
 
 def test_only_the_system_admin_creates_accounts(cast, login):
-    data = {"username": "new_handler", "full_name": "新承办人", "password": "Zx-long-pass-91", "unit": cast.market_a.pk}
+    data = {
+        "username": "new_handler",
+        "full_name": "新承办人",
+        "password": "Zx-long-pass-91",
+        "unit": cast.market_a.pk,
+    }
     for actor in (cast.secadmin, cast.auditor, cast.leader_city):
         assert login(actor).post(reverse("core:users"), data).status_code == 403
     response = login(cast.sysadmin).post(reverse("core:users"), data)
@@ -84,11 +91,25 @@ def test_weak_password_is_refused_with_a_message(cast, login):
 
 @pytest.mark.parametrize(
     ("url_name", "allowed"),
-    [("core:users", "sysadmin"), ("core:roles", "secadmin"), ("core:audit", "auditor"), ("core:audit-export", "auditor")],
+    [
+        ("core:users", "sysadmin"),
+        ("core:roles", "secadmin"),
+        ("core:audit", "auditor"),
+        ("core:audit-export", "auditor"),
+    ],
 )
 def test_admin_pages_belong_to_their_role_only(cast, login, url_name, allowed):
     url = reverse(url_name)
-    for name in ("sysadmin", "secadmin", "auditor", "leader_city", "dispatcher_a", "steward_a", "ent_user_a1", "outsider"):
+    for name in (
+        "sysadmin",
+        "secadmin",
+        "auditor",
+        "leader_city",
+        "dispatcher_a",
+        "steward_a",
+        "ent_user_a1",
+        "outsider",
+    ):
         expected = 200 if name == allowed else 403
         assert login(getattr(cast, name)).get(url).status_code == expected, name
     assert Client().get(url).status_code == 302  # anonymous: to the login page

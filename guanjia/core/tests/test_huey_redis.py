@@ -17,7 +17,9 @@ def test_sqlite_storage_is_a_file_of_its_own():
     assert settings.HUEY["utc"] is False  # schedules in Beijing time
 
 
-@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI runs it against 127.0.0.1:6379)")
+@pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI runs it against 127.0.0.1:6379)"
+)
 @pytest.mark.django_db(transaction=True)
 def test_task_goes_through_redis_and_its_work_is_in_the_outbox(settings):
     from huey import RedisHuey

@@ -35,7 +35,7 @@ def test_message_is_delivered_after_commit_and_not_on_rollback(db, django_captur
         message = outbox.enqueue("sms", "13800000000", payload={"text": "您有新的答复", "link": "/x/1"})
     message.refresh_from_db()
     assert message.status == OutboxMessage.Status.SENT
-    assert SENT == [message.id]
+    assert [message.id] == SENT
 
     with pytest.raises(RuntimeError), transaction.atomic():
         outbox.enqueue("sms", "13800000000", payload={"text": "x"})
@@ -46,7 +46,10 @@ def test_message_is_delivered_after_commit_and_not_on_rollback(db, django_captur
 @pytest.mark.django_db(transaction=True)
 @override_settings(SMS_BACKEND="guanjia.core.tests.test_outbox.RecordingSmsBackend")
 def test_two_workers_claiming_at_once_deliver_once():
-    ids = [OutboxMessage.objects.create(channel="sms", recipient="13800000000", payload={"text": "t"}).id for _ in range(20)]
+    ids = [
+        OutboxMessage.objects.create(channel="sms", recipient="13800000000", payload={"text": "t"}).id
+        for _ in range(20)
+    ]
     results = run_concurrently(
         lambda: outbox.deliver_pending(worker="worker-1"),
         lambda: outbox.deliver_pending(worker="worker-2"),
@@ -67,7 +70,7 @@ def test_worker_that_dies_after_claiming_loses_nothing(db):
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):
         assert outbox.deliver_pending(worker="other") == 1
         assert outbox.deliver_pending(worker="third") == 0
-    assert SENT == [message.id]
+    assert [message.id] == SENT
 
 
 @override_settings(SMS_BACKEND="guanjia.core.tests.test_outbox.BrokenSmsBackend", OUTBOX_MAX_ATTEMPTS=2)

@@ -21,16 +21,24 @@ class Command(BaseCommand):
         parser.add_argument("--sysadmin", default="sysadmin")
         parser.add_argument("--secadmin", default="secadmin")
         parser.add_argument("--auditor", default="auditor")
-        parser.add_argument("--password-from-env", metavar="VAR_PREFIX", help=(
-            "read passwords from VAR_PREFIX_SYSADMIN, VAR_PREFIX_SECADMIN, VAR_PREFIX_AUDITOR instead of prompting"
-        ))
+        parser.add_argument(
+            "--password-from-env",
+            metavar="VAR_PREFIX",
+            help=(
+                "read passwords from VAR_PREFIX_SYSADMIN, VAR_PREFIX_SECADMIN, VAR_PREFIX_AUDITOR instead of prompting"
+            ),
+        )
 
     def handle(self, *args, **options) -> None:
         import os
 
         if RoleGrant.objects.filter(role__in=[Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR]).exists():
             raise CommandError("管理员账号已存在；后续账号请由系统管理员创建、安全管理员授予角色")
-        plan = [(options["sysadmin"], Role.SYSADMIN), (options["secadmin"], Role.SECADMIN), (options["auditor"], Role.AUDITOR)]
+        plan = [
+            (options["sysadmin"], Role.SYSADMIN),
+            (options["secadmin"], Role.SECADMIN),
+            (options["auditor"], Role.AUDITOR),
+        ]
         if len({name for name, _ in plan}) != 3:
             raise CommandError("三员分立：三个管理员账号必须各不相同")
         passwords = {}
@@ -48,7 +56,15 @@ class Command(BaseCommand):
             for username, role in plan:
                 if User.objects.filter(username=username).exists():
                     raise CommandError(f"用户名 {username} 已存在")
-                user = User.objects.create_user(username=username, password=passwords[username], full_name=str(role.label))
+                user = User.objects.create_user(
+                    username=username, password=passwords[username], full_name=str(role.label)
+                )
                 RoleGrant.objects.create(user=user, role=role)
-                audit.record(None, "role.grant", user, summary=f"初始化：{username} 为{role.label}", detail={"role": role.value})
+                audit.record(
+                    None,
+                    "role.grant",
+                    user,
+                    summary=f"初始化：{username} 为{role.label}",
+                    detail={"role": role.value},
+                )
         self.stdout.write("已创建：" + "、".join(f"{role.label} {username}" for username, role in plan))
