@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from guanjia.core.home import HomeSection
 from guanjia.core.models import User
 from guanjia.core.roles import ZONE_WIDE_ROLES, Role
-from guanjia.enterprises.models import Enterprise, Tier
+from guanjia.enterprises.models import TIER_ORDER, Enterprise, Tier
 
 
 def sections(user: User) -> list[HomeSection]:
@@ -25,7 +25,7 @@ def sections(user: User) -> list[HomeSection]:
             HomeSection(
                 _("我的企业"),
                 "enterprises/home_steward.html",
-                {"counts": counts, "recent": list(mine.order_by("tier", "name")[:8])},
+                {"counts": counts, "recent": list(mine.order_by(TIER_ORDER, "name")[:8])},
                 order=10,
             )
         )
@@ -35,7 +35,9 @@ def sections(user: User) -> list[HomeSection]:
             .annotate(total=Count("id"), unassigned=Count("id", filter=Q(steward__isnull=True)))
             .order_by("zone__name")
         )
-        found.append(HomeSection(_("企业库概况"), "enterprises/home_zones.html", {"zones": list(zones)}, order=20))
+        found.append(
+            HomeSection(_("企业库概况"), "enterprises/home_zones.html", {"zones": list(zones)}, order=20)
+        )
     if user.has_role(Role.ENTERPRISE_USER):
         found.append(
             HomeSection(

@@ -26,6 +26,15 @@ class Tier(models.TextChoices):
     GENERAL = "general", _("一般")
 
 
+# 重点 first, then 规上, then 一般: the order stewards work in.
+TIER_ORDER = models.Case(
+    models.When(tier=Tier.KEY, then=0),
+    models.When(tier=Tier.ABOVE_SCALE, then=1),
+    default=2,
+    output_field=models.IntegerField(),
+)
+
+
 class Tag(models.Model):
     """A label such as 高新技术企业, 专精特新, 龙头."""
 
@@ -107,6 +116,15 @@ class Enterprise(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def industry_label(self) -> str:
+        """"C 39 计算机、通信和其他电子设备制造业" — the division's name from our GB/T 4754 table."""
+        from guanjia.enterprises.industries import DIVISIONS, SECTIONS
+
+        if self.industry_division in DIVISIONS:
+            return f"{self.industry_section} {self.industry_division} {DIVISIONS[self.industry_division][1]}"
+        return SECTIONS.get(self.industry_section, "")
 
 
 class Contact(models.Model):

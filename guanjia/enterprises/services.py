@@ -21,6 +21,7 @@ from guanjia.core.errors import Conflict, NotAllowed, ServiceError
 from guanjia.core.models import OrgUnit, RoleGrant, User
 from guanjia.core.roles import REGISTRY_KEEPERS, Role
 from guanjia.enterprises.models import (
+    TIER_ORDER,
     Contact,
     Enterprise,
     EnterpriseMembership,
@@ -230,7 +231,7 @@ def handover(
     from_steward: User, *, to: User | None, reason: str, by: User, zone_id: int | None = None
 ) -> list[StewardAssignment]:
     """A leaving steward's enterprises go to `to`, or, with to=None, each to the lightest-loaded peer."""
-    enterprises = list(Enterprise.objects.filter(steward=from_steward).order_by("-tier", "name"))
+    enterprises = list(Enterprise.objects.filter(steward=from_steward).order_by(TIER_ORDER, "name"))
     if zone_id is not None:
         enterprises = [e for e in enterprises if e.zone_id == zone_id]
     if not enterprises:
