@@ -25,4 +25,12 @@ class TagAdmin(ReadOnlyAdmin):
 
 @admin.register(ImportJob)
 class ImportJobAdmin(ReadOnlyAdmin):
-    list_display = ["original_name", "zone", "created_by", "status", "total_rows", "written_rows", "created_at"]
+    list_display = [
+        "original_name",
+        "zone",
+        "created_by",
+        "status",
+        "total_rows",
+        "written_rows",
+        "created_at",
+    ]

@@ -24,9 +24,13 @@ class EnterpriseFilter(django_filters.FilterSet):
         label=_("标签"), field_name="tags", queryset=Tag.objects.all(), empty_label=_("全部标签")
     )
     steward = django_filters.ModelChoiceFilter(
-        label=_("服务管家"), queryset=User.objects.filter(role_grants__role=Role.STEWARD), empty_label=_("全部管家")
+        label=_("服务管家"),
+        queryset=User.objects.filter(role_grants__role=Role.STEWARD),
+        empty_label=_("全部管家"),
     )
-    no_steward = django_filters.BooleanFilter(label=_("未分配管家"), field_name="steward", lookup_expr="isnull")
+    no_steward = django_filters.BooleanFilter(
+        label=_("未分配管家"), field_name="steward", lookup_expr="isnull"
+    )
 
     class Meta:
         model = Enterprise

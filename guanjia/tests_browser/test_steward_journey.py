@@ -27,7 +27,12 @@ def browser():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
         )
         yield browser
         browser.close()
@@ -82,7 +87,9 @@ def test_dispatcher_filters_the_registry_with_htmx(browser, live_server):
     page.goto(f"{live_server.url}/enterprises/")
     page.get_by_label("名称、信用代码或地址").fill("新材料")
     page.get_by_role("button", name="筛选").click()
-    page.wait_for_function("() => !document.querySelector('#enterprise-table').innerText.includes('智能制造')")
+    page.wait_for_function(
+        "() => !document.querySelector('#enterprise-table').innerText.includes('智能制造')"
+    )
     assert cast.ent_a2.name in page.locator("#enterprise-table").inner_text()
     assert _axe_violations(page) == []
     page.close()

@@ -51,13 +51,17 @@ def test_steward_sees_only_its_enterprises_in_pages(cast, login):
     assert client.get(reverse("enterprises:detail", args=[cast.ent_a1.pk])).status_code == 200
     assert client.get(reverse("enterprises:detail", args=[cast.ent_b1.pk])).status_code == 404
     assert client.get(reverse("enterprises:detail", args=[cast.ent_a2.pk])).status_code == 404
-    assert client.get(reverse("enterprises:list")).status_code == 403  # the zone-wide registry is not its page
+    assert (
+        client.get(reverse("enterprises:list")).status_code == 403
+    )  # the zone-wide registry is not its page
 
 
 def test_zone_registry_is_scoped_to_the_zone(cast, login):
     page = login(cast.dispatcher_a).get(reverse("enterprises:list")).content.decode()
     assert cast.ent_a1.name in page and cast.ent_a2.name in page and cast.ent_b1.name not in page
-    assert login(cast.dispatcher_a).get(reverse("enterprises:detail", args=[cast.ent_b1.pk])).status_code == 404
+    assert (
+        login(cast.dispatcher_a).get(reverse("enterprises:detail", args=[cast.ent_b1.pk])).status_code == 404
+    )
     city = login(cast.leader_city).get(reverse("enterprises:list")).content.decode()
     assert cast.ent_b1.name in city
 
@@ -70,7 +74,9 @@ def test_list_search_and_filters(cast, login):
     assert cast.ent_a1.name in page
     page = client.get(reverse("enterprises:list"), {"tier": Tier.KEY}).content.decode()
     assert cast.ent_a1.name in page and cast.ent_a2.name not in page
-    partial = client.get(reverse("enterprises:list"), {"q": "新材料"}, HTTP_HX_REQUEST="true").content.decode()
+    partial = client.get(
+        reverse("enterprises:list"), {"q": "新材料"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert "<html" not in partial and cast.ent_a2.name in partial
 
 
@@ -89,10 +95,18 @@ def test_list_page_query_count_does_not_grow_with_rows(cast, login):
 
 @pytest.mark.parametrize(
     ("who", "masked"),
-    [("leader_a", True), ("promoter_a", True), ("dispatcher_a", False), ("supervisor_a", False), ("steward_a", False)],
+    [
+        ("leader_a", True),
+        ("promoter_a", True),
+        ("dispatcher_a", False),
+        ("supervisor_a", False),
+        ("steward_a", False),
+    ],
 )
 def test_contact_phones_are_masked_by_role_in_pages(cast, login, who, masked):
-    page = login(getattr(cast, who)).get(reverse("enterprises:detail", args=[cast.ent_a1.pk])).content.decode()
+    page = (
+        login(getattr(cast, who)).get(reverse("enterprises:detail", args=[cast.ent_a1.pk])).content.decode()
+    )
     assert ("138****5678" in page) is masked
     assert ("13812345678" in page) is not masked
 
@@ -129,7 +143,13 @@ def test_create_enterprise_through_the_form(cast, login):
 def test_wrong_check_digit_in_the_form_names_the_field(cast, login):
     response = login(cast.dispatcher_a).post(
         reverse("enterprises:create"),
-        {"uscc": "914403001922038217", "name": "错码公司", "scale": "small", "tier": "general", "zone": cast.zone_a.pk},
+        {
+            "uscc": "914403001922038217",
+            "name": "错码公司",
+            "scale": "small",
+            "tier": "general",
+            "zone": cast.zone_a.pk,
+        },
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -141,19 +161,28 @@ def test_who_may_not_create(cast, login):
     for who in ("steward_a", "leader_a", "promoter_a", "handler_a", "sysadmin", "outsider"):
         assert login(getattr(cast, who)).get(reverse("enterprises:create")).status_code == 403, who
     with pytest.raises(NotAllowed):
-        services.create_enterprise(data={"uscc": REAL_CODES[0], "name": "x"}, zone=cast.zone_b, by=cast.dispatcher_a)
+        services.create_enterprise(
+            data={"uscc": REAL_CODES[0], "name": "x"}, zone=cast.zone_b, by=cast.dispatcher_a
+        )
 
 
 def test_duplicate_uscc_is_refused(cast):
     with pytest.raises(ServiceError, match="已登记"):
-        services.create_enterprise(data={"uscc": cast.ent_a1.uscc, "name": "重复"}, zone=cast.zone_a, by=cast.dispatcher_a)
+        services.create_enterprise(
+            data={"uscc": cast.ent_a1.uscc, "name": "重复"}, zone=cast.zone_a, by=cast.dispatcher_a
+        )
 
 
 def test_steward_edits_its_own_enterprise_but_not_others(cast, login):
     client = login(cast.steward_a)
     response = client.post(
         reverse("enterprises:edit", args=[cast.ent_a1.pk]),
-        {"name": "示例智能制造股份有限公司", "scale": "medium", "tier": "key", "version": cast.ent_a1.version},
+        {
+            "name": "示例智能制造股份有限公司",
+            "scale": "medium",
+            "tier": "key",
+            "version": cast.ent_a1.version,
+        },
     )
     assert response.status_code == 302
     assert Enterprise.objects.get(pk=cast.ent_a1.pk).name == "示例智能制造股份有限公司"
@@ -188,7 +217,8 @@ def test_reassignment_keeps_history_and_one_active_steward(cast, login):
 def test_who_may_not_reassign(cast, login):
     for who in ("steward_a", "leader_a", "ent_user_a1"):
         response = login(getattr(cast, who)).post(
-            reverse("enterprises:steward-assign", args=[cast.ent_a1.pk]), {"steward": cast.steward_a2.pk, "reason": "x"}
+            reverse("enterprises:steward-assign", args=[cast.ent_a1.pk]),
+            {"steward": cast.steward_a2.pk, "reason": "x"},
         )
         assert response.status_code in (403, 404), who
     with pytest.raises(ServiceError, match="不是该企业所在园区的服务管家"):
@@ -198,7 +228,13 @@ def test_who_may_not_reassign(cast, login):
 
 def test_balancing_suggestion_and_handover(cast, login):
     for i in range(3):
-        make_enterprise(with_check_digit(f"91320500MA2{i:06d}"), f"管家甲企业{i}", cast.zone_a, cast.steward_a, tier=Tier.KEY)
+        make_enterprise(
+            with_check_digit(f"91320500MA2{i:06d}"),
+            f"管家甲企业{i}",
+            cast.zone_a,
+            cast.steward_a,
+            tier=Tier.KEY,
+        )
     # steward_a is now heavy; the suggestion for zone A is steward_a2.
     assert services.suggest_steward(cast.zone_a.pk) == cast.steward_a2
     loads = {load.steward: load.weighted for load in services.steward_loads(cast.zone_a.pk)}
@@ -207,7 +243,8 @@ def test_balancing_suggestion_and_handover(cast, login):
     page = login(cast.dispatcher_a).get(reverse("enterprises:stewards")).content.decode()
     assert "建议优先分配" in page
     response = login(cast.dispatcher_a).post(
-        reverse("enterprises:handover"), {"from_steward": cast.steward_a.pk, "to_steward": "", "reason": "调岗"}
+        reverse("enterprises:handover"),
+        {"from_steward": cast.steward_a.pk, "to_steward": "", "reason": "调岗"},
     )
     assert response.status_code == 302
     assert not Enterprise.objects.filter(steward=cast.steward_a).exists()
@@ -218,7 +255,9 @@ def test_balancing_suggestion_and_handover(cast, login):
 
 def test_invitation_end_to_end(cast, login):
     client = login(cast.steward_a)
-    response = client.post(reverse("enterprises:invite", args=[cast.ent_a1.pk]), {"name": "李会计", "phone": "13900001234"})
+    response = client.post(
+        reverse("enterprises:invite", args=[cast.ent_a1.pk]), {"name": "李会计", "phone": "13900001234"}
+    )
     page = response.content.decode()
     link = re.search(r'value="(http[^"]+/invite/[^"]+/)"', page).group(1)
     sms = OutboxMessage.objects.get(channel="sms")
@@ -227,9 +266,25 @@ def test_invitation_end_to_end(cast, login):
 
     token_path = link.split("127.0.0.1:8000")[-1].replace("http://testserver", "")
     visitor = Client()
-    wrong = visitor.post(token_path, {"uscc": cast.ent_a2.uscc, "username": "li_kj", "password": "Qy-pass-2026x", "password2": "Qy-pass-2026x"})
+    wrong = visitor.post(
+        token_path,
+        {
+            "uscc": cast.ent_a2.uscc,
+            "username": "li_kj",
+            "password": "Qy-pass-2026x",
+            "password2": "Qy-pass-2026x",
+        },
+    )
     assert "不一致" in wrong.content.decode()
-    ok = visitor.post(token_path, {"uscc": cast.ent_a1.uscc, "username": "li_kj", "password": "Qy-pass-2026x", "password2": "Qy-pass-2026x"})
+    ok = visitor.post(
+        token_path,
+        {
+            "uscc": cast.ent_a1.uscc,
+            "username": "li_kj",
+            "password": "Qy-pass-2026x",
+            "password2": "Qy-pass-2026x",
+        },
+    )
     assert ok.status_code == 302
     membership = EnterpriseMembership.objects.get(user__username="li_kj")
     assert membership.enterprise == cast.ent_a1
@@ -240,7 +295,9 @@ def test_invitation_end_to_end(cast, login):
 
 def test_only_the_enterprises_steward_invites(cast, login):
     assert login(cast.steward_a2).get(reverse("enterprises:invite", args=[cast.ent_a1.pk])).status_code == 404
-    assert login(cast.dispatcher_a).get(reverse("enterprises:invite", args=[cast.ent_a1.pk])).status_code == 403
+    assert (
+        login(cast.dispatcher_a).get(reverse("enterprises:invite", args=[cast.ent_a1.pk])).status_code == 403
+    )
     with pytest.raises(NotAllowed):
         services.invite_enterprise_user(cast.ent_a1, name="x", phone="13900000000", by=cast.steward_a2)
 

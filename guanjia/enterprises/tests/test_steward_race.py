@@ -4,10 +4,10 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from guanjia.core.errors import Conflict
+from guanjia.core.roles import Role
 from guanjia.enterprises import services
 from guanjia.enterprises.models import Enterprise, StewardAssignment
 from guanjia.testing import build_cast, make_user, run_concurrently
-from guanjia.core.roles import Role
 
 
 @pytest.mark.django_db(transaction=True)
@@ -32,7 +32,11 @@ def test_concurrent_reassignment_keeps_one_active_steward():
 
     active = StewardAssignment.objects.filter(enterprise=cast.ent_a1, ended_at__isnull=True)
     assert active.count() == 1
-    assert Enterprise.objects.get(pk=cast.ent_a1.pk).steward_id == active.get().steward_id == winners[0].steward_id
+    assert (
+        Enterprise.objects.get(pk=cast.ent_a1.pk).steward_id
+        == active.get().steward_id
+        == winners[0].steward_id
+    )
     assert StewardAssignment.objects.filter(enterprise=cast.ent_a1).count() == 2  # the first and the winner
 
 
