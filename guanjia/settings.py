@@ -205,12 +205,16 @@ SPECTACULAR_SETTINGS = {
 
 # --- Outbox delivery (SMS, mail, webhooks) --------------------------------
 SMS_BACKEND = env_str("GUANJIA_SMS_BACKEND", "guanjia.core.outbox.LogSmsBackend")
-WEBHOOK_URL = env_str("GUANJIA_WEBHOOK_URL")
 OUTBOX_MAX_ATTEMPTS = env_int("GUANJIA_OUTBOX_MAX_ATTEMPTS", 5, minimum=1)
 OUTBOX_LEASE_SECONDS = env_int("GUANJIA_OUTBOX_LEASE_SECONDS", 300, minimum=10)
 EMAIL_BACKEND = env_str("GUANJIA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("GUANJIA_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("GUANJIA_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("GUANJIA_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("GUANJIA_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("GUANJIA_EMAIL_USE_TLS", False)
+# Shorter than the outbox lease, so a hanging relay never lets a second worker send the same mail.
+EMAIL_TIMEOUT = env_int("GUANJIA_EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("GUANJIA_FROM_EMAIL", "guanjia@localhost")
 
 # --- Audit ----------------------------------------------------------------

@@ -66,6 +66,14 @@ class GuanjiaUserManager(UserManager["User"]):
     def with_role(self, role: str) -> models.QuerySet[User]:
         return self.filter(role_grants__role=role, is_active=True)
 
+    def visible_to(self, user: User | None) -> models.QuerySet[User]:
+        """Accounts a user may list: the system and security admins manage all of them; nobody else lists them."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.has_any_role({Role.SYSADMIN, Role.SECADMIN}):
+            return self.all()
+        return self.none()
+
 
 class User(AbstractUser):
     """An account: staff of a unit, or an enterprise's user."""

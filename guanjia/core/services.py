@@ -125,6 +125,9 @@ def note_login_failure(username: str, *, ip: str | None, threshold: int, minutes
     with transaction.atomic():
         user = User.objects.filter(username=username).first()
         if user is not None:
+            if user.locked_until is not None and not user.is_locked():
+                # The lock ran out: the next failures count from zero again.
+                User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
             User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
             user.refresh_from_db(fields=["failed_logins", "locked_until"])
             if user.failed_logins >= threshold and not user.is_locked():

@@ -20,3 +20,12 @@ def sweep_outbox() -> int:
 @db_periodic_task(crontab(minute="*"))
 def seal_audit() -> int:
     return audit.seal_pending()
+
+
+@db_periodic_task(crontab(hour="3", minute="17"))
+def clear_expired_sessions() -> None:
+    """Sessions expire after the idle timeout; their rows are removed nightly."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    Session.objects.filter(expire_date__lt=timezone.now()).delete()

@@ -55,7 +55,7 @@ def users(request: AuthedRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.SYSADMIN)
 def user_set_active(request: AuthedRequest, pk: int) -> HttpResponse:
-    user = get_object_or_404(User, pk=pk)
+    user = get_object_or_404(User.objects.visible_to(request.user), pk=pk)
     active = request.POST.get("active") == "1"
     if user.pk == request.user.pk:
         messages.error(request, "不能停用自己的账号")
@@ -78,11 +78,12 @@ def roles(request: AuthedRequest) -> HttpResponse:
             return redirect("core:roles")
     search = UserSearchForm(request.GET)
     queryset = search.filter(
-        User.objects.select_related("unit")
+        User.objects.visible_to(request.user)
+        .select_related("unit")
         .prefetch_related(Prefetch("role_grants", queryset=RoleGrant.objects.order_by("role")))
         .order_by("username")
     )
-    locked = User.objects.filter(Q(locked_until__gt=timezone.now())).order_by("username")
+    locked = User.objects.visible_to(request.user).filter(locked_until__gt=timezone.now()).order_by("username")
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     return render(
         request, "core/roles.html", {"form": form, "search": search, "page": page, "locked": locked}
@@ -92,7 +93,7 @@ def roles(request: AuthedRequest) -> HttpResponse:
 @require_POST
 @role_required(Role.SECADMIN)
 def role_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
-    user = get_object_or_404(User, pk=pk)
+    user = get_object_or_404(User.objects.visible_to(request.user), pk=pk)
     try:
         core_services.revoke_role(user, request.POST.get("role", ""), by=request.user)
     except (ServiceError, ValueError) as exc:
@@ -105,7 +106,7 @@ def role_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.SECADMIN)
 def user_unlock(request: AuthedRequest, pk: int) -> HttpResponse:
-    user = get_object_or_404(User, pk=pk)
+    user = get_object_or_404(User.objects.visible_to(request.user), pk=pk)
     core_services.unlock_user(user, by=request.user)
     messages.success(request, f"已解锁 {user.username}")
     return redirect("core:roles")

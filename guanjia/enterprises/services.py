@@ -279,7 +279,7 @@ def invite_enterprise_user(
             created_by=by,
             expires_at=timezone.now() + timedelta(days=settings.INVITATION_DAYS),
         )
-        link = f"{settings.SITE_URL}/invite/{token}/"
+        link = invitation_link(token)
         # The message carries the link only: no enterprise name, no personal data.
         payload = {
             "text": "您收到企业服务平台的账号邀请，请点击链接设置密码",
@@ -298,6 +298,11 @@ def invite_enterprise_user(
             detail={"invitation": invitation.pk},
         )
     return invitation, token
+
+
+def invitation_link(token: str) -> str:
+    """The link the invitee opens: on the public portal address (GUANJIA_SITE_URL), not the intranet's."""
+    return f"{settings.SITE_URL}/invite/{token}/"
 
 
 def open_invitation(token: str) -> Invitation:

@@ -262,7 +262,7 @@ def invite(request: AuthedRequest, pk: int) -> HttpResponse:
         except ServiceError as exc:
             form.add_error(None, str(exc))
         else:
-            link = request.build_absolute_uri(f"/invite/{token}/")
+            link = services.invitation_link(token)
             form = InvitationForm()
     return render(
         request,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from guanjia.core import audit
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         sub.add_parser("verify", help="recompute the chain and name the first record changed or removed")
         sub.add_parser("seal", help="seal records not yet in the chain (the worker does this every minute)")
         prune = sub.add_parser("prune", help="delete sealed records older than --days (at least 180)")
-        prune.add_argument("--days", type=int, required=True)
+        prune.add_argument("--days", type=int, default=settings.AUDIT_RETENTION_DAYS)
 
     def handle(self, *args, action: str, **options) -> None:
         if action == "seal":
