@@ -129,3 +129,21 @@ def test_disabled_account_cannot_log_in(cast, login):
     assert not User.objects.get(pk=cast.steward_b.pk).is_active
     assert not Client().login(username="steward_b", password=PASSWORD)
     assert RoleGrant.objects.filter(user=cast.steward_b).exists()  # roles kept for a re-enable
+
+
+@override_settings(LOCKOUT_THRESHOLD=3, LOCKOUT_MINUTES=15)
+def test_an_expired_lock_starts_the_count_afresh(cast):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    client = Client()
+    for _ in range(3):
+        _attempt(client, "steward_a", "wrong-password")
+    assert User.objects.get(pk=cast.steward_a.pk).is_locked()
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        response = _attempt(client, "steward_a", "wrong-password")
+        assert "用户名或密码不正确" in response.content.decode()
+        assert not User.objects.get(pk=cast.steward_a.pk).is_locked()
+        assert _attempt(client, "steward_a", PASSWORD).status_code == 302
