@@ -173,5 +173,10 @@ def prune(days: int) -> int:
         ids = list(AuditRecord.objects.filter(seq__lte=last.seq).values_list("id", flat=True))
         # AuditQuerySet refuses delete(); retention is the one sanctioned removal, done below the ORM's guard.
         DeleteQuery(AuditRecord).delete_batch(ids, "default")
-        record(None, "audit.prune", summary=f"按保留期 {days} 天清理 {len(ids)} 条审计记录", detail={"days": days, "through_seq": last.seq})
+        record(
+            None,
+            "audit.prune",
+            summary=f"按保留期 {days} 天清理 {len(ids)} 条审计记录",
+            detail={"days": days, "through_seq": last.seq},
+        )
         return len(ids)

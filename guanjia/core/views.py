@@ -83,7 +83,9 @@ def roles(request: AuthedRequest) -> HttpResponse:
         .prefetch_related(Prefetch("role_grants", queryset=RoleGrant.objects.order_by("role")))
         .order_by("username")
     )
-    locked = User.objects.visible_to(request.user).filter(locked_until__gt=timezone.now()).order_by("username")
+    locked = (
+        User.objects.visible_to(request.user).filter(locked_until__gt=timezone.now()).order_by("username")
+    )
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     return render(
         request, "core/roles.html", {"form": form, "search": search, "page": page, "locked": locked}

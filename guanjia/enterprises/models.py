@@ -119,7 +119,7 @@ class Enterprise(models.Model):
 
     @property
     def industry_label(self) -> str:
-        """"C 39 计算机、通信和其他电子设备制造业" — the division's name from our GB/T 4754 table."""
+        """E.g. "C 39 计算机、通信和其他电子设备制造业": the division's name from our GB/T 4754 table."""
         from guanjia.enterprises.industries import DIVISIONS, SECTIONS
 
         if self.industry_division in DIVISIONS:

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guanjia.core.decorators import AuthedRequest, role_required
-from guanjia.core.forms import form_errors_message
 from guanjia.core.errors import ServiceError
+from guanjia.core.forms import form_errors_message
 from guanjia.core.masking import phone_for, sees_personal_data
 from guanjia.core.roles import REGISTRY_KEEPERS, ZONE_WIDE_ROLES, Role
 from guanjia.enterprises import services

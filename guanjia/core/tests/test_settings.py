@@ -13,7 +13,11 @@ from guanjia.envvars import env_bool, env_int, parse_database_url
 def _import_settings(**env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, **env}
     return subprocess.run(
-        [sys.executable, "-c", "import guanjia.settings"], env=environment, capture_output=True, text=True, check=False
+        [sys.executable, "-c", "import guanjia.settings"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 

@@ -259,7 +259,9 @@ def test_invitation_end_to_end(cast, login):
         reverse("enterprises:invite", args=[cast.ent_a1.pk]), {"name": "李会计", "phone": "13900001234"}
     )
     page = response.content.decode()
-    link = re.search(r'value="(http[^"]+/invite/[^"]+/)"', page).group(1)
+    found = re.search(r'value="(http[^"]+/invite/[^"]+/)"', page)
+    assert found, page
+    link = found.group(1)
     sms = OutboxMessage.objects.get(channel="sms")
     assert sms.recipient == "13900001234"
     assert cast.ent_a1.name not in str(sms.payload) and "link" in sms.payload  # identifier and link only
