@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guanjia.core import audit
 from guanjia.core.errors import NotAllowed, ServiceError
@@ -18,7 +19,7 @@ from guanjia.core.roles import ADMIN_ROLES, Role
 
 def _require(actor: User | None, role: str, what: str) -> None:
     if actor is not None and not actor.has_role(role):
-        raise NotAllowed(f"只有{Role(role).label}可以{what}")
+        raise NotAllowed(_("只有%(role)s可以%(what)s") % {"role": Role(role).label, "what": what})
 
 
 def create_user(
@@ -32,14 +33,14 @@ def create_user(
     by: User | None,
 ) -> User:
     """Create an account (system admin's work). Roles are granted separately by the security admin."""
-    _require(by, Role.SYSADMIN, "创建用户")
+    _require(by, Role.SYSADMIN, _("创建用户"))
     if User.objects.filter(username=username).exists():
-        raise ServiceError(f"用户名“{username}”已被使用")
+        raise ServiceError(_("用户名“%(username)s”已被使用") % {"username": username})
     candidate = User(username=username, full_name=full_name, email=email)
     try:
         validate_password(password, candidate)
     except ValidationError as exc:
-        raise ServiceError("密码不符合要求：" + "；".join(exc.messages)) from exc
+        raise ServiceError(_("密码不符合要求：%(reasons)s") % {"reasons": "；".join(exc.messages)}) from exc
     with transaction.atomic():
         user = User.objects.create_user(
             username=username, password=password, full_name=full_name, unit=unit, phone=phone, email=email
@@ -55,7 +56,7 @@ def create_user(
 
 
 def set_user_active(user: User, active: bool, *, by: User | None) -> None:
-    _require(by, Role.SYSADMIN, "启用或停用用户")
+    _require(by, Role.SYSADMIN, _("启用或停用用户"))
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=active)
         user.is_active = active
@@ -69,22 +70,32 @@ def set_user_active(user: User, active: bool, *, by: User | None) -> None:
 
 def grant_role(user: User, role: str, *, by: User | None) -> RoleGrant:
     """Grant a role, keeping 三员分立: an admin role is exclusive on an account."""
-    _require(by, Role.SECADMIN, "授予角色")
+    _require(by, Role.SECADMIN, _("授予角色"))
     if by is not None and by.pk == user.pk:
-        raise NotAllowed("不能给自己授予角色")
+        raise NotAllowed(_("不能给自己授予角色"))
     role = Role(role)
     with transaction.atomic():
         held = set(RoleGrant.objects.filter(user=user).values_list("role", flat=True))
         if role in held:
-            raise ServiceError(f"{user} 已拥有角色“{role.label}”")
+            raise ServiceError(
+                _("%(user)s 已拥有角色“%(role_label)s”") % {"user": user, "role_label": role.label}
+            )
         if role in ADMIN_ROLES and held:
-            raise ServiceError(f"三员分立：{user} 已有其他角色，不能再授予“{role.label}”")
+            raise ServiceError(
+                _("三员分立：%(user)s 已有其他角色，不能再授予“%(role_label)s”")
+                % {"user": user, "role_label": role.label}
+            )
         if held & ADMIN_ROLES:
-            raise ServiceError(f"三员分立：{user} 是管理员账号，不能再授予“{role.label}”")
+            raise ServiceError(
+                _("三员分立：%(user)s 是管理员账号，不能再授予“%(role_label)s”")
+                % {"user": user, "role_label": role.label}
+            )
         try:
             grant = RoleGrant.objects.create(user=user, role=role, granted_by=by)
         except IntegrityError as exc:
-            raise ServiceError(f"{user} 已拥有角色“{role.label}”") from exc
+            raise ServiceError(
+                _("%(user)s 已拥有角色“%(role_label)s”") % {"user": user, "role_label": role.label}
+            ) from exc
         audit.record(
             by,
             "role.grant",
@@ -97,12 +108,14 @@ def grant_role(user: User, role: str, *, by: User | None) -> RoleGrant:
 
 
 def revoke_role(user: User, role: str, *, by: User | None) -> None:
-    _require(by, Role.SECADMIN, "撤销角色")
+    _require(by, Role.SECADMIN, _("撤销角色"))
     role = Role(role)
     with transaction.atomic():
-        deleted, _ = RoleGrant.objects.filter(user=user, role=role).delete()
+        deleted, _details = RoleGrant.objects.filter(user=user, role=role).delete()
         if not deleted:
-            raise ServiceError(f"{user} 没有角色“{role.label}”")
+            raise ServiceError(
+                _("%(user)s 没有角色“%(role_label)s”") % {"user": user, "role_label": role.label}
+            )
         audit.record(
             by,
             "role.revoke",
@@ -114,7 +127,7 @@ def revoke_role(user: User, role: str, *, by: User | None) -> None:
 
 
 def unlock_user(user: User, *, by: User | None) -> None:
-    _require(by, Role.SECADMIN, "解锁账号")
+    _require(by, Role.SECADMIN, _("解锁账号"))
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
         audit.record(by, "user.unlock", user, summary=f"解锁账号 {user.username}")

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guanjia.core import audit, outbox
 from guanjia.core.errors import Conflict, NotAllowed, ServiceError
@@ -62,7 +63,7 @@ def can_edit(user: User, enterprise: Enterprise) -> bool:
 
 def _check_zone(zone: OrgUnit) -> None:
     if zone.kind != OrgUnit.Kind.ZONE:
-        raise ServiceError(f"“{zone}”不是园区或县区，企业只能归属一个园区")
+        raise ServiceError(_("“%(zone)s”不是园区或县区，企业只能归属一个园区") % {"zone": zone})
 
 
 def create_enterprise(
@@ -70,7 +71,7 @@ def create_enterprise(
 ) -> Enterprise:
     """Register an enterprise in a zone."""
     if not can_keep_registry(by, zone.pk):
-        raise NotAllowed("只有本园区的受理员或效能督查可以新增企业")
+        raise NotAllowed(_("只有本园区的受理员或效能督查可以新增企业"))
     _check_zone(zone)
     try:
         uscc = clean_uscc(data.get("uscc", ""))
@@ -78,12 +79,12 @@ def create_enterprise(
         raise ServiceError(exc.messages[0]) from exc
     with transaction.atomic():
         if Enterprise.objects.filter(uscc=uscc).exists():
-            raise ServiceError(f"统一社会信用代码 {uscc} 已登记")
+            raise ServiceError(_("统一社会信用代码 %(uscc)s 已登记") % {"uscc": uscc})
         fields = {key: data[key] for key in EDITABLE_FIELDS if key in data}
         try:
             enterprise = Enterprise.objects.create(uscc=uscc, zone=zone, **fields)
         except IntegrityError as exc:
-            raise ServiceError(f"统一社会信用代码 {uscc} 已登记") from exc
+            raise ServiceError(_("统一社会信用代码 %(uscc)s 已登记") % {"uscc": uscc}) from exc
         enterprise.tags.set(list(tags))
         for contact in contacts:
             Contact.objects.create(enterprise=enterprise, **contact)
@@ -96,7 +97,7 @@ def update_enterprise(
 ) -> Enterprise:
     """Change an enterprise's registry fields; a concurrent edit loses with a clear message."""
     if not can_edit(by, enterprise):
-        raise NotAllowed("您无权修改该企业信息")
+        raise NotAllowed(_("您无权修改该企业信息"))
     changes = {
         key: value
         for key, value in data.items()
@@ -107,7 +108,7 @@ def update_enterprise(
             version=enterprise.version + 1, updated_at=timezone.now(), **changes
         )
         if updated != 1:
-            raise Conflict("该企业信息已被他人修改，请刷新后再编辑")
+            raise Conflict(_("该企业信息已被他人修改，请刷新后再编辑"))
         if tags is not None:
             enterprise.tags.set(list(tags))
         audit.record(
@@ -127,7 +128,7 @@ def save_contact(
     enterprise: Enterprise, *, data: dict[str, Any], contact: Contact | None = None, by: User
 ) -> Contact:
     if not can_edit(by, enterprise):
-        raise NotAllowed("您无权修改该企业的联系人")
+        raise NotAllowed(_("您无权修改该企业的联系人"))
     with transaction.atomic():
         if contact is None:
             contact = Contact.objects.create(enterprise=enterprise, **data)
@@ -155,11 +156,14 @@ def assign_steward(
     holds even for a writer that skipped this function.
     """
     if by is not None and not can_keep_registry(by, enterprise.zone_id):
-        raise NotAllowed("只有本园区的受理员或效能督查可以调整服务管家")
+        raise NotAllowed(_("只有本园区的受理员或效能督查可以调整服务管家"))
     if not _is_steward_for_zone(steward, enterprise.zone_id):
-        raise ServiceError(f"{steward} 不是该企业所在园区的服务管家")
+        raise ServiceError(_("%(steward)s 不是该企业所在园区的服务管家") % {"steward": steward})
     if enterprise.steward_id == steward.pk:
-        raise ServiceError(f"{steward} 已是 {enterprise.name} 的服务管家")
+        raise ServiceError(
+            _("%(steward)s 已是 %(enterprise_name)s 的服务管家")
+            % {"steward": steward, "enterprise_name": enterprise.name}
+        )
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -167,7 +171,10 @@ def assign_steward(
                 steward=steward, version=enterprise.version + 1, updated_at=now
             )
             if moved != 1:
-                raise Conflict(f"{enterprise.name} 的服务管家刚被他人调整，请刷新后重试")
+                raise Conflict(
+                    _("%(enterprise_name)s 的服务管家刚被他人调整，请刷新后重试")
+                    % {"enterprise_name": enterprise.name}
+                )
             StewardAssignment.objects.filter(enterprise=enterprise, ended_at__isnull=True).update(
                 ended_at=now
             )
@@ -182,7 +189,10 @@ def assign_steward(
                 detail={"from": enterprise.steward_id, "to": steward.pk, "reason": reason},
             )
     except IntegrityError as exc:
-        raise Conflict(f"{enterprise.name} 的服务管家刚被他人调整，请刷新后重试") from exc
+        raise Conflict(
+            _("%(enterprise_name)s 的服务管家刚被他人调整，请刷新后重试")
+            % {"enterprise_name": enterprise.name}
+        ) from exc
     enterprise.steward = steward
     enterprise.version += 1
     return assignment
@@ -235,16 +245,18 @@ def handover(
     if zone_id is not None:
         enterprises = [e for e in enterprises if e.zone_id == zone_id]
     if not enterprises:
-        raise ServiceError(f"{from_steward} 名下没有企业需要移交")
+        raise ServiceError(_("%(from_steward)s 名下没有企业需要移交") % {"from_steward": from_steward})
     for enterprise in enterprises:
         if not can_keep_registry(by, enterprise.zone_id):
-            raise NotAllowed("只有本园区的受理员或效能督查可以移交企业")
+            raise NotAllowed(_("只有本园区的受理员或效能督查可以移交企业"))
     done = []
     with transaction.atomic():
         for enterprise in enterprises:
             target = to or suggest_steward(enterprise.zone_id, exclude=from_steward)
             if target is None:
-                raise ServiceError(f"{enterprise.zone} 没有其他可接手的服务管家")
+                raise ServiceError(
+                    _("%(enterprise_zone)s 没有其他可接手的服务管家") % {"enterprise_zone": enterprise.zone}
+                )
             done.append(assign_steward(enterprise, target, reason=reason or "管家交接", by=by))
         audit.record(
             by,
@@ -265,9 +277,9 @@ def invite_enterprise_user(
 ) -> tuple[Invitation, str]:
     """A steward invites a person of its enterprise; returns the invitation and its one-time link token."""
     if not (by.has_role(Role.STEWARD) and enterprise.steward_id == by.pk):
-        raise NotAllowed("只有该企业的服务管家可以邀请企业用户")
+        raise NotAllowed(_("只有该企业的服务管家可以邀请企业用户"))
     if not phone and not email:
-        raise ServiceError("请填写被邀请人的手机号或邮箱，用于发送邀请链接")
+        raise ServiceError(_("请填写被邀请人的手机号或邮箱，用于发送邀请链接"))
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         invitation = Invitation.objects.create(
@@ -282,14 +294,14 @@ def invite_enterprise_user(
         link = invitation_link(token)
         # The message carries the link only: no enterprise name, no personal data.
         payload = {
-            "text": "您收到企业服务平台的账号邀请，请点击链接设置密码",
+            "text": _("您收到企业服务平台的账号邀请，请点击链接设置密码"),
             "link": link,
             "ref": invitation.pk,
         }
         if phone:
             outbox.enqueue("sms", phone, payload=payload)
         if email:
-            outbox.enqueue("email", email, subject="企业服务平台账号邀请", payload=payload)
+            outbox.enqueue("email", email, subject=_("企业服务平台账号邀请"), payload=payload)
         audit.record(
             by,
             "enterprise.invite",
@@ -308,11 +320,11 @@ def invitation_link(token: str) -> str:
 def open_invitation(token: str) -> Invitation:
     invitation = Invitation.objects.select_related("enterprise").filter(token_hash=_token_hash(token)).first()
     if invitation is None:
-        raise ServiceError("邀请链接无效")
+        raise ServiceError(_("邀请链接无效"))
     if invitation.accepted_at:
-        raise ServiceError("该邀请已被使用，请直接登录")
+        raise ServiceError(_("该邀请已被使用，请直接登录"))
     if invitation.revoked_at or invitation.expires_at <= timezone.now():
-        raise ServiceError("邀请链接已过期，请联系您的服务管家重新邀请")
+        raise ServiceError(_("邀请链接已过期，请联系您的服务管家重新邀请"))
     return invitation
 
 
@@ -320,14 +332,14 @@ def accept_invitation(token: str, *, uscc: str, username: str, password: str) ->
     """The invitee proves the enterprise's USCC and sets its own password."""
     invitation = open_invitation(token)
     if uscc.strip().upper() != invitation.enterprise.uscc:
-        raise ServiceError("统一社会信用代码与邀请企业不一致")
+        raise ServiceError(_("统一社会信用代码与邀请企业不一致"))
     if User.objects.filter(username=username).exists():
-        raise ServiceError(f"用户名“{username}”已被使用，请换一个")
+        raise ServiceError(_("用户名“%(username)s”已被使用，请换一个") % {"username": username})
     candidate = User(username=username, full_name=invitation.name)
     try:
         validate_password(password, candidate)
     except ValidationError as exc:
-        raise ServiceError("密码不符合要求：" + "；".join(exc.messages)) from exc
+        raise ServiceError(_("密码不符合要求：%(reasons)s") % {"reasons": "；".join(exc.messages)}) from exc
     with transaction.atomic():
         if (
             Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
@@ -335,7 +347,7 @@ def accept_invitation(token: str, *, uscc: str, username: str, password: str) ->
             )
             != 1
         ):
-            raise Conflict("该邀请已被使用，请直接登录")
+            raise Conflict(_("该邀请已被使用，请直接登录"))
         user = User.objects.create_user(
             username=username,
             password=password,

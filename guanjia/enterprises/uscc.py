@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from stdnum.cn import uscc as stdnum_uscc
 
 _ALPHABET = set("0123456789ABCDEFGHJKLMNPQRTUWXY")
@@ -13,21 +14,29 @@ def clean_uscc(value: object) -> str:
     if not isinstance(value, str):
         # Excel turns an 18-digit code into a float and loses digits; refuse rather than guess.
         raise ValidationError(
-            "统一社会信用代码必须是文本，不能是数字（Excel 会把 18 位数字改成科学计数法并丢失末位）"
+            _("统一社会信用代码必须是文本，不能是数字（Excel 会把 18 位数字改成科学计数法并丢失末位）")
         )
     code = value.strip().upper().replace(" ", "")
     if not code:
-        raise ValidationError("统一社会信用代码不能为空")
+        raise ValidationError(_("统一社会信用代码不能为空"))
     if len(code) != 18:
-        raise ValidationError(f"统一社会信用代码应为 18 位，“{code}”是 {len(code)} 位")
+        raise ValidationError(
+            _("统一社会信用代码应为 18 位，“%(code)s”是 %(length)s 位") % {"code": code, "length": len(code)}
+        )
     bad = sorted({ch for ch in code if ch not in _ALPHABET})
     if bad:
-        raise ValidationError(f"统一社会信用代码含有不允许的字符：{'、'.join(bad)}（不使用 I、O、Z、S、V）")
+        raise ValidationError(
+            _("统一社会信用代码含有不允许的字符：%(chars)s（不使用 I、O、Z、S、V）")
+            % {"chars": "、".join(bad)}
+        )
     expected = stdnum_uscc.calc_check_digit(code[:17])
     if expected != code[17]:
-        raise ValidationError(f"统一社会信用代码校验位错误：第 18 位应为 {expected}，实为 {code[17]}")
+        raise ValidationError(
+            _("统一社会信用代码校验位错误：第 18 位应为 %(expected)s，实为 %(actual)s")
+            % {"expected": expected, "actual": code[17]}
+        )
     if not stdnum_uscc.is_valid(code):
-        raise ValidationError(f"统一社会信用代码“{code}”不符合 GB 32100 的编码规则")
+        raise ValidationError(_("统一社会信用代码“%(code)s”不符合 GB 32100 的编码规则") % {"code": code})
     return code
 
 
