@@ -17,9 +17,10 @@ def test_concurrent_reassignment_keeps_one_active_steward():
     targets = [cast.steward_a2, *extra]
 
     def reassign(target):
+        # Every actor read the enterprise before anyone wrote: the classic lost-update setup.
+        enterprise = Enterprise.objects.get(pk=cast.ent_a1.pk)
+
         def call():
-            # Each thread read the enterprise before anyone wrote: the classic lost-update setup.
-            enterprise = Enterprise.objects.get(pk=cast.ent_a1.pk)
             return services.assign_steward(enterprise, target, reason="并发调整", by=cast.dispatcher_a)
 
         return call
