@@ -1,6 +1,7 @@
 """Django admin: a read-only window for the system admin. Every write goes through the pages and services."""
 
 from django.contrib import admin
+from rest_framework.authtoken.models import TokenProxy
 
 from guanjia.core.models import OrgUnit, OutboxMessage, RoleGrant, User
 from guanjia.core.roles import Role
@@ -51,3 +52,8 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
 
 # AuditRecord is not registered: the audit log belongs to the auditor (三员分立).
+
+
+# DRF's token admin would show API keys in clear; tokens are issued with `guanjia drf_create_token`.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
