@@ -15,6 +15,7 @@ NAVIGATION = [
     (_("批量导入"), "enterprises:import", set(REGISTRY_KEEPERS)),
     (_("管家负载与交接"), "enterprises:stewards", set(REGISTRY_KEEPERS) | {Role.LEADER}),
     (_("我的企业主页"), "enterprises:portal", {Role.ENTERPRISE_USER}),
+    (_("组织机构"), "core:units", {Role.SYSADMIN}),
     (_("用户管理"), "core:users", {Role.SYSADMIN}),
     (_("角色与安全"), "core:roles", {Role.SECADMIN}),
     (_("审计日志"), "core:audit", {Role.AUDITOR}),

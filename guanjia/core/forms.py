@@ -93,6 +93,18 @@ class UserCreateForm(TablerWidgetsMixin, forms.Form):
     password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput, min_length=8)
 
 
+class OrgUnitForm(TablerWidgetsMixin, forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=100)
+    code = forms.SlugField(
+        label=_("编码"), max_length=40, help_text=_("字母、数字和连字符，如 zone-a-market")
+    )
+    kind = forms.ChoiceField(label=_("层级"), choices=OrgUnit.Kind.choices)
+    parent = forms.ModelChoiceField(
+        label=_("上级单位"), queryset=OrgUnit.objects.exclude(kind=OrgUnit.Kind.DEPARTMENT), required=False
+    )
+    is_dispatch_desk = forms.BooleanField(label=_("企业服务中心（受理调度）"), required=False)
+
+
 class RoleGrantForm(TablerWidgetsMixin, forms.Form):
     user = forms.ModelChoiceField(
         label=_("用户"), queryset=User.objects.filter(is_active=True).order_by("username")

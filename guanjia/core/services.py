@@ -55,6 +55,60 @@ def create_user(
     return user
 
 
+def save_unit(
+    *,
+    name: str,
+    code: str,
+    kind: str,
+    parent: OrgUnit | None,
+    is_dispatch_desk: bool,
+    unit: OrgUnit | None = None,
+    by: User | None,
+) -> OrgUnit:
+    """Create or change an organisation unit (system admin's configuration work), keeping the tree's shape."""
+    _require(by, Role.SYSADMIN, _("维护组织机构"))
+    expected_parent = {
+        OrgUnit.Kind.CITY: None,
+        OrgUnit.Kind.ZONE: OrgUnit.Kind.CITY,
+        OrgUnit.Kind.DEPARTMENT: OrgUnit.Kind.ZONE,
+    }[OrgUnit.Kind(kind)]
+    if expected_parent is None and parent is not None:
+        raise ServiceError(_("市级单位没有上级单位"))
+    if expected_parent is not None and (parent is None or parent.kind != expected_parent):
+        raise ServiceError(
+            _("%(kind)s的上级必须是%(parent)s")
+            % {"kind": OrgUnit.Kind(kind).label, "parent": OrgUnit.Kind(expected_parent).label}
+        )
+    if is_dispatch_desk and kind != OrgUnit.Kind.DEPARTMENT:
+        raise ServiceError(_("只有部门可以作为受理调度中心"))
+    if unit is not None and unit.kind != kind and unit.children.exists():
+        raise ServiceError(_("该单位下还有下级单位，不能改变层级"))
+    clash = OrgUnit.objects.filter(code=code)
+    if unit is not None:
+        clash = clash.exclude(pk=unit.pk)
+    if clash.exists():
+        raise ServiceError(_("编码“%(code)s”已被使用") % {"code": code})
+    with transaction.atomic():
+        before = {"name": unit.name, "code": unit.code, "parent": unit.parent_id} if unit else None
+        unit = unit or OrgUnit()
+        unit.name, unit.code, unit.kind, unit.parent, unit.is_dispatch_desk = (
+            name,
+            code,
+            kind,
+            parent,
+            is_dispatch_desk,
+        )
+        unit.save()
+        audit.record(
+            by,
+            "unit.update" if before else "unit.create",
+            unit,
+            summary=f"{'修改' if before else '新建'}组织单位 {name}",
+            detail={"before": before, "code": code, "kind": kind, "parent": parent.pk if parent else None},
+        )
+    return unit
+
+
 def set_user_active(user: User, active: bool, *, by: User | None) -> None:
     _require(by, Role.SYSADMIN, _("启用或停用用户"))
     with transaction.atomic():

@@ -5,6 +5,8 @@ from guanjia.core import views
 app_name = "core"
 
 urlpatterns = [
+    path("units/", views.units, name="units"),
+    path("units/<int:pk>/", views.units, name="unit-edit"),
     path("users/", views.users, name="users"),
     path("users/<int:pk>/active/", views.user_set_active, name="user-active"),
     path("roles/", views.roles, name="roles"),

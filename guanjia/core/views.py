@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,9 +16,9 @@ from guanjia.core import audit
 from guanjia.core import services as core_services
 from guanjia.core.decorators import AuthedRequest, role_required
 from guanjia.core.errors import ServiceError
-from guanjia.core.forms import RoleGrantForm, UserCreateForm, UserSearchForm
+from guanjia.core.forms import OrgUnitForm, RoleGrantForm, UserCreateForm, UserSearchForm
 from guanjia.core.home import home_sections
-from guanjia.core.models import AuditRecord, RoleGrant, User
+from guanjia.core.models import AuditRecord, OrgUnit, RoleGrant, User
 from guanjia.core.roles import Role
 
 
@@ -50,6 +50,49 @@ def users(request: AuthedRequest) -> HttpResponse:
     )
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     return render(request, "core/users.html", {"form": form, "search": search, "page": page})
+
+
+@role_required(Role.SYSADMIN)
+def units(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    unit = get_object_or_404(OrgUnit, pk=pk) if pk else None
+    initial = (
+        {
+            "name": unit.name,
+            "code": unit.code,
+            "kind": unit.kind,
+            "parent": unit.parent,
+            "is_dispatch_desk": unit.is_dispatch_desk,
+        }
+        if unit
+        else None
+    )
+    form = OrgUnitForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = core_services.save_unit(unit=unit, by=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"已保存 {saved.name}")
+            return redirect("core:units")
+    tree = OrgUnit.objects.select_related("parent").annotate(n_users=Count("users")).order_by("kind", "code")
+    return render(request, "core/units.html", {"form": form, "unit": unit, "units": _as_tree(list(tree))})
+
+
+def _as_tree(units: list[OrgUnit]) -> list[tuple[int, OrgUnit]]:
+    """Units in tree order with their depth: city, its zones, each zone's departments."""
+    children: dict[int | None, list[OrgUnit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    ordered: list[tuple[int, OrgUnit]] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for unit in children.get(parent_id, []):
+            ordered.append((depth, unit))
+            walk(unit.pk, depth + 1)
+
+    walk(None, 0)
+    return ordered
 
 
 @require_POST
