@@ -75,12 +75,16 @@ class LockoutAuthenticationForm(AuthenticationForm):
         return cleaned
 
 
-class UserCreateForm(TablerWidgetsMixin, forms.Form):
-    username = forms.RegexField(
+def username_field() -> forms.RegexField:
+    return forms.RegexField(
         label=_("用户名"),
         regex=r"^[A-Za-z0-9_.-]{3,40}$",
         error_messages={"invalid": _("用户名只能包含字母、数字、下划线、点和连字符，3–40 位")},
     )
+
+
+class UserCreateForm(TablerWidgetsMixin, forms.Form):
+    username = username_field()
     full_name = forms.CharField(label=_("姓名"), max_length=50)
     unit = forms.ModelChoiceField(label=_("所属单位"), queryset=OrgUnit.objects.all(), required=False)
     phone = forms.RegexField(

@@ -22,6 +22,14 @@ def _require(actor: User | None, role: str, what: str) -> None:
         raise NotAllowed(_("只有%(role)s可以%(what)s") % {"role": Role(role).label, "what": what})
 
 
+def check_new_password(password: str, *, username: str, full_name: str = "") -> None:
+    """Django's password validators, refused as a ServiceError listing every reason in Chinese."""
+    try:
+        validate_password(password, User(username=username, full_name=full_name))
+    except ValidationError as exc:
+        raise ServiceError(_("密码不符合要求：%(reasons)s") % {"reasons": "；".join(exc.messages)}) from exc
+
+
 def create_user(
     *,
     username: str,
@@ -36,11 +44,7 @@ def create_user(
     _require(by, Role.SYSADMIN, _("创建用户"))
     if User.objects.filter(username=username).exists():
         raise ServiceError(_("用户名“%(username)s”已被使用") % {"username": username})
-    candidate = User(username=username, full_name=full_name, email=email)
-    try:
-        validate_password(password, candidate)
-    except ValidationError as exc:
-        raise ServiceError(_("密码不符合要求：%(reasons)s") % {"reasons": "；".join(exc.messages)}) from exc
+    check_new_password(password, username=username, full_name=full_name)
     with transaction.atomic():
         user = User.objects.create_user(
             username=username, password=password, full_name=full_name, unit=unit, phone=phone, email=email

@@ -4,11 +4,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from guanjia.core.forms import TablerWidgetsMixin
+from guanjia.core.forms import TablerWidgetsMixin, username_field
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import Role
 from guanjia.enterprises.models import Contact, Enterprise, Tag
-from guanjia.enterprises.services import stewards_of_zones
+from guanjia.enterprises.services import EDITABLE_FIELDS, stewards_of_zones
 from guanjia.enterprises.uscc import clean_uscc
 
 
@@ -30,19 +30,8 @@ class EnterpriseForm(TablerWidgetsMixin, forms.ModelForm):
 
     class Meta:
         model = Enterprise
-        fields = [
-            "uscc",
-            "name",
-            "legal_representative",
-            "founded_on",
-            "registered_capital",
-            "scale",
-            "tier",
-            "industry_division",
-            "tags",
-            "address",
-            "zone",
-        ]
+        # The section is derived from the division (service_data), never typed in.
+        fields = ["uscc", *(f for f in EDITABLE_FIELDS if f != "industry_section"), "tags", "zone"]
         widgets = {"founded_on": forms.DateInput(attrs={"type": "date"})}
         help_texts = {"uscc": _("18 位，字母大写；不使用 I、O、Z、S、V")}
 
@@ -134,11 +123,7 @@ class AcceptInvitationForm(TablerWidgetsMixin, forms.Form):
     uscc = forms.CharField(
         label=_("企业统一社会信用代码"), max_length=18, help_text=_("用于确认您所在的企业")
     )
-    username = forms.RegexField(
-        label=_("用户名"),
-        regex=r"^[A-Za-z0-9_.-]{3,40}$",
-        error_messages={"invalid": _("用户名只能包含字母、数字、下划线、点和连字符，3–40 位")},
-    )
+    username = username_field()
     password = forms.CharField(label=_("设置密码"), widget=forms.PasswordInput, min_length=8)
     password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput)
 

@@ -14,7 +14,7 @@ from guanjia.core.masking import phone_for
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import Role
 from guanjia.enterprises.models import Contact, Enterprise, StewardAssignment, Tag
-from guanjia.enterprises.services import stewards_of_zones
+from guanjia.enterprises.services import EDITABLE_FIELDS, stewards_of_zones
 from guanjia.enterprises.uscc import clean_uscc
 
 
@@ -62,19 +62,7 @@ def steward_queryset() -> QuerySet[User]:
 
 
 CONTACT_FIELDS = ["name", "position", "phone", "email", "is_primary"]
-ENTERPRISE_FIELDS = [
-    "uscc",
-    "name",
-    "legal_representative",
-    "founded_on",
-    "registered_capital",
-    "scale",
-    "tier",
-    "industry_section",
-    "industry_division",
-    "tags",
-    "address",
-]
+ENTERPRISE_FIELDS = ["uscc", *EDITABLE_FIELDS, "tags"]
 
 
 class ContactSerializer(serializers.ModelSerializer):

@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
@@ -21,6 +20,7 @@ from guanjia.core import audit, outbox
 from guanjia.core.errors import Conflict, NotAllowed, ServiceError
 from guanjia.core.models import OrgUnit, RoleGrant, User
 from guanjia.core.roles import REGISTRY_KEEPERS, Role
+from guanjia.core.services import check_new_password
 from guanjia.enterprises.models import (
     TIER_ORDER,
     Contact,
@@ -335,11 +335,7 @@ def accept_invitation(token: str, *, uscc: str, username: str, password: str) ->
         raise ServiceError(_("统一社会信用代码与邀请企业不一致"))
     if User.objects.filter(username=username).exists():
         raise ServiceError(_("用户名“%(username)s”已被使用，请换一个") % {"username": username})
-    candidate = User(username=username, full_name=invitation.name)
-    try:
-        validate_password(password, candidate)
-    except ValidationError as exc:
-        raise ServiceError(_("密码不符合要求：%(reasons)s") % {"reasons": "；".join(exc.messages)}) from exc
+    check_new_password(password, username=username, full_name=invitation.name)
     with transaction.atomic():
         if (
             Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(

@@ -73,6 +73,14 @@ def _visible_enterprise(request: AuthedRequest, pk: int) -> Enterprise:
     )
 
 
+def _take_posted_version(request: AuthedRequest, enterprise: Enterprise) -> None:
+    """Judge a write against the version the user's page showed: a concurrent change is refused, not overwritten."""
+    try:
+        enterprise.version = int(request.POST.get("version", enterprise.version))
+    except ValueError:
+        enterprise.version = 0
+
+
 @role_required(*REGISTRY_READERS, Role.ENTERPRISE_USER)
 def enterprise_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     enterprise = _visible_enterprise(request, pk)
@@ -137,11 +145,7 @@ def enterprise_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = EnterpriseForm(request.POST or None, instance=Enterprise.objects.get(pk=pk), user=request.user)
     if request.method == "POST":
-        # The version the user started editing from: a concurrent edit is refused, not overwritten.
-        try:
-            enterprise.version = int(request.POST.get("version", enterprise.version))
-        except ValueError:
-            enterprise.version = 0
+        _take_posted_version(request, enterprise)
         if form.is_valid():
             try:
                 services.update_enterprise(
@@ -180,10 +184,7 @@ def contact_add(request: AuthedRequest, pk: int) -> HttpResponse:
 @role_required(*REGISTRY_KEEPERS)
 def steward_assign(request: AuthedRequest, pk: int) -> HttpResponse:
     enterprise = _visible_enterprise(request, pk)
-    try:
-        enterprise.version = int(request.POST.get("version", enterprise.version))
-    except ValueError:
-        enterprise.version = 0
+    _take_posted_version(request, enterprise)
     form = StewardAssignForm(request.POST, zone_id=enterprise.zone_id)
     if form.is_valid():
         try:

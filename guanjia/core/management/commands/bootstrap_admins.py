@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import getpass
 
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from guanjia.core import audit
+from guanjia.core.errors import ServiceError
 from guanjia.core.models import RoleGrant, User
 from guanjia.core.roles import Role
+from guanjia.core.services import check_new_password
 
 
 class Command(BaseCommand):
@@ -48,9 +48,9 @@ class Command(BaseCommand):
             else:
                 password = getpass.getpass(f"{role.label}（{username}）的密码：")
             try:
-                validate_password(password, User(username=username))
-            except ValidationError as exc:
-                raise CommandError(f"{username} 的密码不符合要求：{'；'.join(exc.messages)}") from exc
+                check_new_password(password, username=username)
+            except ServiceError as exc:
+                raise CommandError(f"{username}：{exc}") from exc
             passwords[username] = password
         with transaction.atomic():
             for username, role in plan:
