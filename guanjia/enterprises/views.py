@@ -312,11 +312,3 @@ def portal(request: AuthedRequest) -> HttpResponse:
         for e in enterprises
     ]
     return render(request, "enterprises/portal.html", {"cards": cards, "page_title": _("我的企业主页")})
-
-
-# Import and export pages live in import_views; the names below are routed from urls.py.
-def enterprise_export(request, *args, **kwargs):
-    raise PermissionDenied
-
-
-import_upload = import_template = import_job = import_progress = import_confirm = enterprise_export
