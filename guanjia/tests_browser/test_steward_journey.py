@@ -50,7 +50,7 @@ def _axe_violations(page) -> list[dict]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})).violations"
-        ".filter(v => ['serious', 'critical'].includes(v.impact)).map(v => ({id: v.id, nodes: v.nodes.length}))"
+        ".filter(v => ['serious', 'critical'].includes(v.impact)).map(v => ({id: v.id, nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + n.failureSummary)}))"
     )
     return result
 
