@@ -29,14 +29,18 @@ def clean_uscc(value: object) -> str:
             _("统一社会信用代码含有不允许的字符：%(chars)s（不使用 I、O、Z、S、V）")
             % {"chars": "、".join(bad)}
         )
+    if not code[:8].isdigit():
+        # Positions 1-8: registering authority, entity type and administrative division code.
+        raise ValidationError(
+            _("统一社会信用代码前 8 位（登记管理部门、机构类别和行政区划代码）应全部为数字")
+        )
+    # The same rules as stdnum's validate(), checked one by one to name the failing one.
     expected = stdnum_uscc.calc_check_digit(code[:17])
     if expected != code[17]:
         raise ValidationError(
             _("统一社会信用代码校验位错误：第 18 位应为 %(expected)s，实为 %(actual)s")
             % {"expected": expected, "actual": code[17]}
         )
-    if not stdnum_uscc.is_valid(code):
-        raise ValidationError(_("统一社会信用代码“%(code)s”不符合 GB 32100 的编码规则") % {"code": code})
     return code
 
 

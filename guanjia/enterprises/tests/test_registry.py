@@ -1,3 +1,4 @@
+import random
 import re
 
 import pytest
@@ -37,6 +38,28 @@ def test_corrupted_uscc_codes_are_refused_with_the_reason(code, message):
     with pytest.raises(ValidationError) as info:
         clean_uscc(code)
     assert message in info.value.messages[0]
+
+
+def test_uscc_check_agrees_with_stdnum_on_random_codes():
+    from stdnum.cn import uscc as stdnum_uscc
+
+    rng = random.Random(4754)
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    for _ in range(3000):
+        head = "".join(rng.choice("0123456789" if rng.random() < 0.9 else alphabet) for _ in range(8))
+        stem = head + "".join(rng.choice(alphabet) for _ in range(9))
+        code = with_check_digit(stem) if rng.random() < 0.5 else stem + rng.choice(alphabet)
+        try:
+            clean_uscc(code)
+            ours = True
+        except ValidationError:
+            ours = False
+        assert ours == stdnum_uscc.is_valid(code), code
+
+
+def test_uscc_with_letters_in_the_division_code_is_refused():
+    with pytest.raises(ValidationError, match="前 8 位"):
+        clean_uscc(with_check_digit("9132A591MA1XY0000"))
 
 
 def test_uscc_typed_as_a_number_is_refused():
