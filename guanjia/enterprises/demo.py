@@ -205,20 +205,25 @@ class DemoLogin:
 
 # One account per role to try; defined once for the demo-data command and scripts/run_demo.py.
 DEMO_LOGINS: tuple[DemoLogin, ...] = (
-    DemoLogin(Role.ENTERPRISE_USER, "gj_enterprise", "仅本企业（高新区一家重点企业，管家 gj_steward1）"),
-    DemoLogin(Role.STEWARD, "gj_steward1", "名下企业（高新区 gj_steward1–4，经开区 gj_steward5–8）"),
-    DemoLogin(Role.DISPATCHER, "gj_dispatcher", "江南高新区全部企业与诉求（经开区：gj_dispatcher2）"),
-    DemoLogin(Role.HANDLER, "gj_handler", "高新区市场监督管理局的诉求（其他部门：gj_handler_tax 等）"),
-    DemoLogin(Role.DEPARTMENT_HEAD, "gj_dept_head", "高新区市场监督管理局：本部门诉求、督办与答复审核"),
+    # What each account can try today; the column grows as modules land (appeals, visits, cockpit…).
+    DemoLogin(Role.ENTERPRISE_USER, "gj_enterprise", "企业主页：本企业信息与服务管家（高新区一家重点企业）"),
     DemoLogin(
-        Role.SUPERVISOR, "gj_supervisor", "江南高新区：督办、延期审批、申诉复核（经开区：gj_supervisor2）"
+        Role.STEWARD, "gj_steward1", "我的企业、企业详情、邀请企业用户（高新区 gj_steward1–4，经开区 5–8）"
     ),
-    DemoLogin(Role.LEADER, "gj_leader", "江南高新区驾驶舱（全市：gj_city_leader，经开区：gj_leader2）"),
-    DemoLogin(Role.PROMOTER, "gj_promoter", "江南高新区的招商线索、项目与审批代办"),
-    DemoLogin(Role.SECONDED_CADRE, "gj_cadre", "本人的挂职记录、学习心得、经验做法与线索"),
-    DemoLogin(Role.SYSADMIN, "gj_sysadmin", "系统设置与用户账号（看不到业务数据）"),
-    DemoLogin(Role.SECADMIN, "gj_secadmin", "角色授予、密码与锁定策略（看不到业务数据）"),
-    DemoLogin(Role.AUDITOR, "gj_auditor", "仅审计日志：查询、导出、校验"),
+    DemoLogin(
+        Role.DISPATCHER,
+        "gj_dispatcher",
+        "高新区企业库：新增、编辑、导入导出、管家分配与交接（经开区：gj_dispatcher2）",
+    ),
+    DemoLogin(Role.HANDLER, "gj_handler", "高新区市场监督管理局承办人（诉求模块上线后使用）"),
+    DemoLogin(Role.DEPARTMENT_HEAD, "gj_dept_head", "高新区市场监督管理局负责人（诉求模块上线后使用）"),
+    DemoLogin(Role.SUPERVISOR, "gj_supervisor", "高新区企业库与管家安排（经开区：gj_supervisor2）"),
+    DemoLogin(Role.LEADER, "gj_leader", "高新区企业库（电话脱敏）与管家负载（全市：gj_city_leader）"),
+    DemoLogin(Role.PROMOTER, "gj_promoter", "高新区企业库（电话脱敏）"),
+    DemoLogin(Role.SECONDED_CADRE, "gj_cadre", "挂职干部（挂职交流模块上线后使用）"),
+    DemoLogin(Role.SYSADMIN, "gj_sysadmin", "组织机构与用户账号（看不到业务数据）"),
+    DemoLogin(Role.SECADMIN, "gj_secadmin", "角色授予与账号解锁（看不到业务数据）"),
+    DemoLogin(Role.AUDITOR, "gj_auditor", "仅审计日志：查询、导出、校验哈希链"),
 )
 
 
