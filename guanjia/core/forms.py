@@ -83,16 +83,20 @@ def username_field() -> forms.RegexField:
     )
 
 
-class UserCreateForm(TablerWidgetsMixin, forms.Form):
-    username = username_field()
-    full_name = forms.CharField(label=_("姓名"), max_length=50)
-    unit = forms.ModelChoiceField(label=_("所属单位"), queryset=OrgUnit.objects.all(), required=False)
-    phone = forms.RegexField(
+def mobile_field() -> forms.RegexField:
+    return forms.RegexField(
         label=_("手机号"),
         regex=r"^1\d{10}$",
         required=False,
         error_messages={"invalid": _("手机号应为 11 位数字，以 1 开头")},
     )
+
+
+class UserCreateForm(TablerWidgetsMixin, forms.Form):
+    username = username_field()
+    full_name = forms.CharField(label=_("姓名"), max_length=50)
+    unit = forms.ModelChoiceField(label=_("所属单位"), queryset=OrgUnit.objects.all(), required=False)
+    phone = mobile_field()
     email = forms.EmailField(label=_("邮箱"), required=False)
     password = forms.CharField(label=_("初始密码"), widget=forms.PasswordInput, min_length=8)
 

@@ -90,6 +90,22 @@ ERRORS_404 = OpenApiResponse(ErrorSerializer, description=_("企业不存在或�
 ERRORS_409 = OpenApiResponse(ErrorSerializer, description=_("企业已被他人修改：请重新读取后再提交"))
 
 
+UPDATE_SCHEMA = extend_schema(
+    summary=_("修改企业"),
+    description=_(
+        "PUT 提交全部字段，PATCH 只提交要改的字段；都必须带读取时的 version，企业已被他人修改时返回 409。"
+    ),
+    request=EnterpriseUpdateSerializer,
+    responses={
+        200: EnterpriseSerializer,
+        400: ERRORS_400,
+        403: ERRORS_403,
+        404: ERRORS_404,
+        409: ERRORS_409,
+    },
+)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary=_("企业列表"),
@@ -102,30 +118,8 @@ ERRORS_409 = OpenApiResponse(ErrorSerializer, description=_("企业已被他人�
         request=EnterpriseCreateSerializer,
         responses={201: EnterpriseSerializer, 400: ERRORS_400, 403: ERRORS_403},
     ),
-    update=extend_schema(
-        summary=_("修改企业（全部字段）"),
-        description=_("必须带读取时的 version；企业已被他人修改时返回 409。"),
-        request=EnterpriseUpdateSerializer,
-        responses={
-            200: EnterpriseSerializer,
-            400: ERRORS_400,
-            403: ERRORS_403,
-            404: ERRORS_404,
-            409: ERRORS_409,
-        },
-    ),
-    partial_update=extend_schema(
-        summary=_("修改企业（部分字段）"),
-        description=_("必须带读取时的 version；企业已被他人修改时返回 409。"),
-        request=EnterpriseUpdateSerializer,
-        responses={
-            200: EnterpriseSerializer,
-            400: ERRORS_400,
-            403: ERRORS_403,
-            404: ERRORS_404,
-            409: ERRORS_409,
-        },
-    ),
+    update=UPDATE_SCHEMA,
+    partial_update=UPDATE_SCHEMA,
 )
 class EnterpriseViewSet(
     mixins.ListModelMixin,

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from guanjia.core.forms import TablerWidgetsMixin, username_field
+from guanjia.core.forms import TablerWidgetsMixin, mobile_field, username_field
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import Role
 from guanjia.enterprises.models import Contact, Enterprise, Tag
@@ -110,12 +110,7 @@ class HandoverForm(TablerWidgetsMixin, forms.Form):
 
 class InvitationForm(TablerWidgetsMixin, forms.Form):
     name = forms.CharField(label=_("被邀请人姓名"), max_length=50)
-    phone = forms.RegexField(
-        label=_("手机号"),
-        regex=r"^1\d{10}$",
-        required=False,
-        error_messages={"invalid": _("手机号应为 11 位数字，以 1 开头")},
-    )
+    phone = mobile_field()
     email = forms.EmailField(label=_("邮箱"), required=False)
 
 

@@ -69,7 +69,7 @@ from guanjia.enterprises.models import (
     Tag,
     Tier,
 )
-from guanjia.enterprises.services import can_keep_registry
+from guanjia.enterprises.services import EDITABLE_FIELDS, can_keep_registry
 from guanjia.enterprises.uscc import clean_uscc
 
 logger = logging.getLogger(__name__)
@@ -1338,22 +1338,8 @@ def write_rows(job: ImportJob, rows: list[ParsedRow], steward_ids: dict[str, int
     now_db = _db_value(Enterprise, "created_at")(now)
     started_db = _db_value(StewardAssignment, "started_at")(now)
     primary = _db_value(Contact, "is_primary")(True)
-    enterprise_fields = (
-        "uscc",
-        "name",
-        "legal_representative",
-        "founded_on",
-        "registered_capital",
-        "scale",
-        "tier",
-        "industry_section",
-        "industry_division",
-        "address",
-        "zone_id",
-        "steward_id",
-        "created_at",
-        "updated_at",
-    )
+    # The values below follow this order: the service's editable fields, then where and when.
+    enterprise_fields = ("uscc", *EDITABLE_FIELDS, "zone_id", "steward_id", "created_at", "updated_at")
     with transaction.atomic():
         tag_ids = _ensure_tags({name for row in rows for name in row.tags})
         for start in range(0, len(rows), WRITE_BATCH):
