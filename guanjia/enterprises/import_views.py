@@ -60,7 +60,7 @@ class ImportUploadForm(TablerWidgetsMixin, forms.Form):
 def _job_for(request: AuthedRequest, pk: int) -> ImportJob:
     # Someone else's job is "not found", not "forbidden": its existence is not for them to know.
     return get_object_or_404(
-        importing.jobs_visible_to(request.user).select_related("zone", "created_by"), pk=pk
+        ImportJob.objects.visible_to(request.user).select_related("zone", "created_by"), pk=pk
     )
 
 
@@ -88,7 +88,7 @@ def import_upload(request: AuthedRequest) -> HttpResponse:
             tasks.start_validation(job)
             return redirect("enterprises:import-job", pk=job.pk)
     jobs = (
-        importing.jobs_visible_to(request.user)
+        ImportJob.objects.visible_to(request.user)
         .select_related("zone", "created_by")
         .order_by("-created_at")[:10]
     )

@@ -51,7 +51,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -59,7 +59,7 @@ from django.utils.translation import gettext_lazy
 from guanjia.core import audit
 from guanjia.core.errors import Conflict, NotAllowed, ServiceError
 from guanjia.core.models import OrgUnit, User
-from guanjia.core.roles import REGISTRY_KEEPERS, Role
+from guanjia.core.roles import Role
 from guanjia.enterprises.models import (
     Contact,
     Enterprise,
@@ -1072,16 +1072,6 @@ def validate_file(
 
 
 # --- Jobs ----------------------------------------------------------------------------------
-
-
-def jobs_visible_to(user: User) -> QuerySet[ImportJob]:
-    """A job is visible to its creator and to the registry keepers of its zone."""
-    if not user.is_authenticated:
-        return ImportJob.objects.none()
-    condition = Q(created_by=user)
-    if user.has_any_role(REGISTRY_KEEPERS):
-        condition |= Q(zone_id__in=user.zone_ids())
-    return ImportJob.objects.filter(condition)
 
 
 def start_import(*, upload: Any, zone: OrgUnit, by: User) -> ImportJob:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guanjia.core.models import OrgUnit, User
-from guanjia.core.roles import ZONE_WIDE_ROLES, Role
+from guanjia.core.roles import REGISTRY_KEEPERS, ZONE_WIDE_ROLES, Role
 
 
 class Scale(models.TextChoices):
@@ -221,6 +221,17 @@ class Invitation(models.Model):
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
 
 
+class ImportJobQuerySet(models.QuerySet["ImportJob"]):
+    def visible_to(self, user: User | None) -> ImportJobQuerySet:
+        """A job is visible to its creator and to the registry keepers of its zone."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        condition = Q(created_by=user)
+        if user.has_any_role(REGISTRY_KEEPERS):
+            condition |= Q(zone_id__in=user.zone_ids())
+        return self.filter(condition)
+
+
 class ImportJob(models.Model):
     """An uploaded enterprise spreadsheet: validated, reported, and written only once confirmed."""
 
@@ -244,6 +255,8 @@ class ImportJob(models.Model):
     errors = models.JSONField(_("错误"), default=list, blank=True)
     version = models.PositiveIntegerField(default=1)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("导入任务")
