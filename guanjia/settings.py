@@ -230,6 +230,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("GUANJIA_LOG_LEVEL", "INFO")},
+    # The huey consumer installs a handler of its own: do not print each of its lines twice.
+    "loggers": {"huey": {"propagate": False}},
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
