@@ -106,3 +106,21 @@ def test_verify_command_fails_on_tampering(db):
         call_command("audit", "verify")
     with pytest.raises(CommandError, match="180"):
         call_command("audit", "prune", "--days", "30")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sealers_never_fork_the_chain():
+    from guanjia.testing import run_concurrently
+
+    _write(60)
+
+    def seal_while_writing():
+        _write(5)  # requests keep writing while the sealers run
+        return audit.seal_pending(batch=7)
+
+    results = run_concurrently(seal_while_writing, seal_while_writing, seal_while_writing)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    audit.seal_pending()
+    report = audit.verify()
+    assert report.ok, report.problems
+    assert report.checked == AuditRecord.objects.count() == 75
