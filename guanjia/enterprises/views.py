@@ -167,6 +167,8 @@ def enterprise_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 @role_required(*REGISTRY_READERS)
 def contact_add(request: AuthedRequest, pk: int) -> HttpResponse:
     enterprise = _visible_enterprise(request, pk)
+    if not services.can_edit(request.user, enterprise):
+        raise PermissionDenied
     form = ContactForm(request.POST)
     if form.is_valid():
         try:

@@ -332,3 +332,42 @@ def test_home_page_is_role_aware(cast, login):
     assert "企业库概况" in login(cast.leader_a).get(reverse("home")).content.decode()
     auditor_home = login(cast.auditor).get(reverse("home")).content.decode()
     assert "审计日志" in auditor_home and "企业库" not in auditor_home
+
+
+def test_who_may_not_reach_the_remaining_pages(cast, login):
+    for who in ("dispatcher_a", "leader_a", "ent_user_a1", "auditor"):
+        assert login(getattr(cast, who)).get(reverse("enterprises:mine")).status_code == 403, who
+    for who in ("steward_a", "dispatcher_a", "leader_city", "sysadmin"):
+        assert login(getattr(cast, who)).get(reverse("enterprises:portal")).status_code == 403, who
+    contact = {"name": "新联系人", "phone": "13700000000"}
+    assert (
+        login(cast.leader_a)
+        .post(reverse("enterprises:contact-add", args=[cast.ent_a1.pk]), contact)
+        .status_code
+        == 403
+    )
+    assert (
+        login(cast.steward_a2)
+        .post(reverse("enterprises:contact-add", args=[cast.ent_a1.pk]), contact)
+        .status_code
+        == 404
+    )
+    assert not cast.ent_a1.contacts.filter(name="新联系人").exists()
+    login(cast.steward_a).post(reverse("enterprises:contact-add", args=[cast.ent_a1.pk]), contact)
+    assert cast.ent_a1.contacts.filter(name="新联系人").exists()
+    handover = {"from_steward": cast.steward_a.pk, "to_steward": cast.steward_a2.pk, "reason": "x"}
+    for who in ("steward_a", "leader_a"):
+        assert login(getattr(cast, who)).post(reverse("enterprises:handover"), handover).status_code == 403, (
+            who
+        )
+    assert Enterprise.objects.get(pk=cast.ent_a1.pk).steward == cast.steward_a
+
+
+def test_the_django_admin_is_the_system_admins_read_only_window(cast, login):
+    assert login(cast.sysadmin).get("/admin/enterprises/enterprise/").status_code == 200
+    assert (
+        login(cast.sysadmin).get(f"/admin/enterprises/enterprise/{cast.ent_a1.pk}/delete/").status_code == 403
+    )
+    for who in ("secadmin", "auditor", "dispatcher_a", "leader_city"):
+        response = login(getattr(cast, who)).get("/admin/enterprises/enterprise/")
+        assert response.status_code == 302 and "/login/" in response["Location"], who
