@@ -3,7 +3,7 @@
 from django.contrib import admin
 from rest_framework.authtoken.models import TokenProxy
 
-from guanjia.core.models import OrgUnit, OutboxMessage, RoleGrant, User
+from guanjia.core.models import CalendarDay, CalendarYear, OrgUnit, OutboxMessage, RoleGrant, User
 from guanjia.core.roles import Role
 
 
@@ -42,6 +42,17 @@ class UserAdmin(ReadOnlyAdmin):
 class RoleGrantAdmin(ReadOnlyAdmin):
     list_display = ["user", "role", "granted_by", "granted_at"]
     list_filter = ["role"]
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(ReadOnlyAdmin):
+    list_display = ["date", "is_workday", "name", "created_by"]
+    list_filter = ["is_workday"]
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(ReadOnlyAdmin):
+    list_display = ["year", "declared_by", "declared_at"]
 
 
 @admin.register(OutboxMessage)

@@ -17,6 +17,7 @@ NAVIGATION = [
     (_("我的企业主页"), "enterprises:portal", {Role.ENTERPRISE_USER}),
     (_("组织机构"), "core:units", {Role.SYSADMIN}),
     (_("用户管理"), "core:users", {Role.SYSADMIN}),
+    (_("工作日历"), "core:calendar", {Role.SYSADMIN}),
     (_("角色与安全"), "core:roles", {Role.SECADMIN}),
     (_("审计日志"), "core:audit", {Role.AUDITOR}),
     (_("API 文档"), "api-docs", set(Role) - {Role.ENTERPRISE_USER}),

@@ -138,3 +138,34 @@ def form_errors_message(form: forms.BaseForm) -> str:
         label = form.fields[name].label if name in form.fields else ""
         parts.append(f"{label}：{text}" if label else text)
     return "；".join(parts)
+
+
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class CalendarDayForm(TablerWidgetsMixin, forms.Form):
+    day = forms.DateField(label=_("日期"), widget=_date_input())
+    is_workday = forms.TypedChoiceField(
+        label=_("这一天"),
+        choices=[("0", _("休息（放假）")), ("1", _("上班（调休上班）"))],
+        coerce=lambda value: value == "1",
+    )
+    name = forms.CharField(
+        label=_("名称"), max_length=50, required=False, help_text=_("如：春节、国庆节、调休上班")
+    )
+
+
+class CalendarYearForm(TablerWidgetsMixin, forms.Form):
+    year = forms.IntegerField(label=_("年份"), min_value=2004, max_value=2100)
+    note = forms.CharField(
+        label=_("依据"),
+        max_length=200,
+        required=False,
+        help_text=_("如：国务院办公厅关于 2027 年部分节假日安排的通知"),
+    )
+
+
+class WorkdayCheckForm(TablerWidgetsMixin, forms.Form):
+    start = forms.DateField(label=_("起算日"), widget=_date_input())
+    n = forms.IntegerField(label=_("工作日数"), min_value=1, max_value=400, initial=5)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanjia.core import workcalendar
 from guanjia.core.home import HomeSection
 from guanjia.core.models import AuditRecord, User
 from guanjia.core.roles import Role
@@ -16,6 +17,20 @@ from guanjia.core.roles import Role
 def sections(user: User) -> list[HomeSection]:
     found = []
     if user.has_role(Role.SYSADMIN):
+        uncovered = workcalendar.upcoming_uncovered_years()
+        if uncovered:
+            found.append(
+                HomeSection(
+                    _("工作日历"),
+                    "core/home_admin.html",
+                    {
+                        "uncovered": "、".join(str(y) for y in uncovered),
+                        "link": "core:calendar",
+                        "label": _("工作日历"),
+                    },
+                    order=1,
+                )
+            )
         found.append(
             HomeSection(
                 _("账号"),

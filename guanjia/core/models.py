@@ -1,4 +1,4 @@
-"""Organisation, users and roles, audit records and the outbox."""
+"""Organisation, users and roles, the work calendar, audit records and the outbox."""
 
 from __future__ import annotations
 
@@ -254,3 +254,51 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.recipient} ({self.get_status_display()})"
+
+
+class CalendarDay(models.Model):
+    """An admin's entry for one day (a holiday or a 调休 working day); it overrides the built-in calendar."""
+
+    date = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("是否上班"))
+    name = models.CharField(_("名称"), max_length=50, blank=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("录入时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("工作日历条目")
+        verbose_name_plural = _("工作日历条目")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {'上班' if self.is_workday else '休息'} {self.name}".rstrip()
+
+
+class CalendarYear(models.Model):
+    """A year whose official schedule an admin has entered completely: its deadlines are no longer provisional."""
+
+    year = models.PositiveSmallIntegerField(_("年份"), unique=True)
+    declared_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    declared_at = models.DateTimeField(_("声明时间"), default=timezone.now)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("已录入完整的年份")
+        verbose_name_plural = _("已录入完整的年份")
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class CalendarVersion(models.Model):
+    """One row whose token changes with every calendar change, so that each process notices it with one read."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    # A random token rather than a counter: a rolled-back change and the next real one would share a
+    # counter value, and a process that saw the first would never notice the second.
+    token = models.CharField(max_length=32, default="")
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"calendar version {self.token or '-'}"

@@ -1,8 +1,10 @@
-"""Writes on users and roles. Every change is audited in the same transaction."""
+"""Writes on users, roles and the work calendar. Every change is audited in the same transaction."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from functools import partial
+from uuid import uuid4
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -11,9 +13,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanjia.core import audit
+from guanjia.core import audit, workcalendar
 from guanjia.core.errors import NotAllowed, ServiceError
-from guanjia.core.models import OrgUnit, RoleGrant, User
+from guanjia.core.models import CalendarDay, CalendarVersion, CalendarYear, OrgUnit, RoleGrant, User
 from guanjia.core.roles import ADMIN_ROLES, Role
 
 
@@ -220,3 +222,104 @@ def note_login_failure(username: str, *, ip: str | None, threshold: int, minutes
             object_id=str(user.pk) if user else "",
         )
     return user
+
+
+# Days and declarations outside these years are refused: they are typing mistakes, not schedules.
+CALENDAR_YEARS = range(2004, 2101)
+
+
+def _check_calendar_year(year: int) -> None:
+    if year not in CALENDAR_YEARS:
+        raise ServiceError(
+            _("工作日历只能维护 %(first)s 年至 %(last)s 年的日期")
+            % {"first": CALENDAR_YEARS[0], "last": CALENDAR_YEARS[-1]}
+        )
+
+
+def _calendar_changed(sender: type, years: set[int]) -> None:
+    """Give the calendar a new version in the caller's transaction; once it commits, every process rebuilds."""
+    CalendarVersion.objects.update_or_create(
+        id=1, defaults={"token": uuid4().hex, "changed_at": timezone.now()}
+    )
+    # robust: the change is committed by then, so a failing receiver must not turn it into an error page.
+    transaction.on_commit(partial(workcalendar.after_change, sender, frozenset(years)), robust=True)
+
+
+def set_calendar_day(day: date, *, is_workday: bool, name: str, by: User | None) -> CalendarDay:
+    """Enter or change one day of the official schedule (a holiday or a 调休 working day); it overrides the built-in calendar."""
+    _require(by, Role.SYSADMIN, _("维护工作日历"))
+    _check_calendar_year(day.year)
+    name = name.strip()
+    kind = "上班" if is_workday else "休息"
+    with transaction.atomic():
+        before = CalendarDay.objects.filter(date=day).values("is_workday", "name").first()
+        entry, _created = CalendarDay.objects.update_or_create(
+            date=day,
+            defaults={"is_workday": is_workday, "name": name},
+            create_defaults={"is_workday": is_workday, "name": name, "created_by": by},
+        )
+        audit.record(
+            by,
+            "calendar.day_update" if before else "calendar.day_create",
+            entry,
+            summary=f"工作日历：{day.isoformat()} 设为{kind}" + (f"（{name}）" if name else ""),
+            detail={"date": day.isoformat(), "is_workday": is_workday, "name": name, "before": before},
+        )
+        _calendar_changed(CalendarDay, {day.year})
+    return entry
+
+
+def remove_calendar_day(day: date, *, by: User | None) -> None:
+    """Remove an admin's entry: the day goes back to the built-in calendar, or to Monday–Friday."""
+    _require(by, Role.SYSADMIN, _("维护工作日历"))
+    with transaction.atomic():
+        entry = CalendarDay.objects.filter(date=day).first()
+        if entry is None or not CalendarDay.objects.filter(pk=entry.pk).delete()[0]:
+            raise ServiceError(_("%(date)s 没有录入过，无需删除") % {"date": day.isoformat()})
+        audit.record(
+            by,
+            "calendar.day_delete",
+            object_type="core.calendarday",
+            object_id=str(entry.pk),
+            summary=f"工作日历：删除 {day.isoformat()} 的录入",
+            detail={"date": day.isoformat(), "before": {"is_workday": entry.is_workday, "name": entry.name}},
+        )
+        _calendar_changed(CalendarDay, {day.year})
+
+
+def declare_calendar_year(year: int, *, note: str, by: User | None) -> CalendarYear:
+    """Declare that a year's official schedule is entered completely: its deadlines stop being provisional."""
+    _require(by, Role.SYSADMIN, _("声明年度工作日历"))
+    _check_calendar_year(year)
+    if year in workcalendar.library_years():
+        raise ServiceError(_("%(year)s 年的官方节假日安排已内置于系统，无需声明") % {"year": year})
+    with transaction.atomic():
+        done = CalendarYear.objects.filter(year=year).first()
+        if done is not None:
+            raise ServiceError(
+                _("%(year)s 年已于 %(at)s 声明为完整")
+                % {"year": year, "at": timezone.localtime(done.declared_at).strftime("%Y-%m-%d %H:%M")}
+            )
+        entries = CalendarDay.objects.filter(date__year=year)
+        holidays, workdays = entries.filter(is_workday=False).count(), entries.filter(is_workday=True).count()
+        if not holidays:
+            # Every official schedule has holidays: a year without any is one not entered yet.
+            raise ServiceError(
+                _(
+                    "%(year)s 年还没有录入任何节假日：请先按国务院办公厅的通知逐日录入放假日和调休上班日，再声明完整"
+                )
+                % {"year": year}
+            )
+        try:
+            declared = CalendarYear.objects.create(year=year, note=note.strip(), declared_by=by)
+        except IntegrityError as exc:
+            raise ServiceError(_("%(year)s 年已声明为完整") % {"year": year}) from exc
+        audit.record(
+            by,
+            "calendar.year_declare",
+            declared,
+            summary=f"声明 {year} 年工作日历已完整录入（放假 {holidays} 天，调休上班 {workdays} 天）",
+            detail={"year": year, "note": declared.note, "holidays": holidays, "workdays": workdays},
+        )
+        _calendar_changed(CalendarYear, {year})
+    return declared

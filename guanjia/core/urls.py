@@ -14,4 +14,7 @@ urlpatterns = [
     path("roles/<int:pk>/unlock/", views.user_unlock, name="user-unlock"),
     path("audit/", views.audit_log, name="audit"),
     path("audit/export/", views.audit_export, name="audit-export"),
+    path("calendar/", views.calendar, name="calendar"),
+    path("calendar/remove/", views.calendar_day_remove, name="calendar-day-remove"),
+    path("calendar/declare/", views.calendar_year_declare, name="calendar-year-declare"),
 ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,16 +10,27 @@ from django.db import connection
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from guanjia.core import audit
+from guanjia.core import audit, workcalendar
 from guanjia.core import services as core_services
 from guanjia.core.decorators import AuthedRequest, role_required
 from guanjia.core.errors import ServiceError
-from guanjia.core.forms import OrgUnitForm, RoleGrantForm, UserCreateForm, UserSearchForm
+from guanjia.core.forms import (
+    CalendarDayForm,
+    CalendarYearForm,
+    OrgUnitForm,
+    RoleGrantForm,
+    UserCreateForm,
+    UserSearchForm,
+    WorkdayCheckForm,
+    form_errors_message,
+)
 from guanjia.core.home import home_sections
-from guanjia.core.models import AuditRecord, OrgUnit, RoleGrant, User
+from guanjia.core.models import AuditRecord, CalendarDay, CalendarYear, OrgUnit, RoleGrant, User
 from guanjia.core.roles import Role
 
 
@@ -202,3 +214,104 @@ def audit_export(request: AuthedRequest) -> HttpResponse:
             ]
         )
     return response
+
+
+def _calendar_url(year: int) -> str:
+    return f"{reverse('core:calendar')}?year={year}"
+
+
+@role_required(Role.SYSADMIN)
+def calendar(request: AuthedRequest) -> HttpResponse:
+    today = timezone.localdate()
+    form = CalendarDayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = core_services.set_calendar_day(by=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("已保存 %(date)s") % {"date": entry.date.isoformat()})
+            return redirect(_calendar_url(entry.date.year))
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        year = today.year
+    if year not in core_services.CALENDAR_YEARS:
+        year = today.year
+    entries = CalendarDay.objects.filter(date__year=year).select_related("created_by").order_by("date")
+    years = {d.year for d in CalendarDay.objects.dates("date", "year")} | {today.year, today.year + 1, year}
+    missing = workcalendar.upcoming_uncovered_years(today)
+    declare_form = CalendarYearForm(initial={"year": missing[0] if missing else today.year + 1})
+    check_form = WorkdayCheckForm(request.GET if "start" in request.GET else None)
+    check = None
+    if check_form.is_bound and check_form.is_valid():
+        start, n = check_form.cleaned_data["start"], check_form.cleaned_data["n"]
+        try:
+            result = workcalendar.add_workdays(start, n)
+        except (OverflowError, ValueError):
+            check_form.add_error(None, _("结果超出了可计算的日期范围"))
+        else:
+            check = {
+                "start": start,
+                "n": n,
+                "result": result,
+                "start_is_workday": workcalendar.is_workday(start),
+                "provisional": workcalendar.is_provisional(start, result),
+            }
+    library = workcalendar.library_years()
+    return render(
+        request,
+        "core/calendar.html",
+        {
+            "form": form,
+            "declare_form": declare_form,
+            "check_form": check_form,
+            "check": check,
+            "year": year,
+            "years": sorted(years),
+            "year_status": (
+                "library" if year in library else "declared" if workcalendar.is_covered(year) else "missing"
+            ),
+            "entries": entries,
+            "library_years": workcalendar.format_years(library, dash="–", sep="、"),
+            "declared": CalendarYear.objects.select_related("declared_by").order_by("year"),
+            "covered_years": workcalendar.format_years(workcalendar.coverage(), dash="–", sep="、"),
+            "missing_years": missing,
+        },
+    )
+
+
+@require_POST
+@role_required(Role.SYSADMIN)
+def calendar_day_remove(request: AuthedRequest) -> HttpResponse:
+    try:
+        day = date.fromisoformat(request.POST.get("date", ""))
+    except ValueError:
+        messages.error(request, _("日期格式不正确"))
+        return redirect("core:calendar")
+    try:
+        core_services.remove_calendar_day(day, by=request.user)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已删除 %(date)s 的录入") % {"date": day.isoformat()})
+    return redirect(_calendar_url(day.year))
+
+
+@require_POST
+@role_required(Role.SYSADMIN)
+def calendar_year_declare(request: AuthedRequest) -> HttpResponse:
+    form = CalendarYearForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_message(form))
+        return redirect("core:calendar")
+    year = form.cleaned_data["year"]
+    try:
+        core_services.declare_calendar_year(year, note=form.cleaned_data["note"], by=request.user)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("已声明 %(year)s 年工作日历完整，该年的期限不再是临时的") % {"year": year}
+        )
+    return redirect(_calendar_url(year))
