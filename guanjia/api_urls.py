@@ -3,12 +3,15 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from guanjia.appeals import api as appeals_api
 from guanjia.enterprises import api as enterprises_api
 
 router = DefaultRouter()
 enterprises_api.register(router)
+appeals_api.register(router)
 
 urlpatterns = [
     path("", include(router.urls)),
     *enterprises_api.extra_urlpatterns,
+    *appeals_api.extra_urlpatterns,
 ]

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "guanjia.core",
     "guanjia.enterprises",
+    "guanjia.appeals",
 ]
 
 MIDDLEWARE = [

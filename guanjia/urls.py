@@ -19,6 +19,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("system/", include("guanjia.core.urls")),
     path("", include("guanjia.enterprises.urls")),
+    path("", include("guanjia.appeals.urls")),
     path("api/", include("guanjia.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

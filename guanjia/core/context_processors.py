@@ -17,6 +17,11 @@ NAVIGATION = [
     (_("我的企业主页"), "enterprises:portal", {Role.ENTERPRISE_USER}),
     (_("组织机构"), "core:units", {Role.SYSADMIN}),
     (_("用户管理"), "core:users", {Role.SYSADMIN}),
+    (
+        _("诉求类别与分派"),
+        "appeals:categories",
+        {Role.SYSADMIN, Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER},
+    ),
     (_("工作日历"), "core:calendar", {Role.SYSADMIN}),
     (_("角色与安全"), "core:roles", {Role.SECADMIN}),
     (_("审计日志"), "core:audit", {Role.AUDITOR}),

@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from guanjia.core import audit
@@ -511,6 +512,10 @@ def check_demo_absent() -> None:
         raise DemoDataExists("演示数据的单位或账号已存在：" + "、".join(sorted(clashes)))
 
 
+demo_built = Signal()
+"""Sent inside build_demo's transaction with `units` (code → OrgUnit) and `rng` (seeded)."""
+
+
 def build_demo(*, seed: int = DEFAULT_SEED, enterprises: int = DEFAULT_ENTERPRISES) -> DemoSummary:
     """Write the demo area: units, staff for every role, enterprises with stewards, in one transaction."""
     rng = random.Random(seed)
@@ -562,6 +567,8 @@ def build_demo(*, seed: int = DEFAULT_SEED, enterprises: int = DEFAULT_ENTERPRIS
         )
 
         enterprise_users = _bind_enterprise_users(planned, stewards, password_hash)
+        # Apps above this one (appeals, …) add their part of the demo in the same transaction.
+        demo_built.send(sender=build_demo, units=units, rng=rng)
         audit.record(
             None,
             "demo.load",
