@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from guanjia.core.models import OrgUnit
+from guanjia.core.models import OrgUnit, User
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise  # typing only: django-stubs is a dev dependency
@@ -90,3 +90,191 @@ class CategoryRoute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.zone} · {self.category} → {self.lead_department}"
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", _("企业门户")
+    STEWARD = "steward", _("管家代报")
+    PHONE = "phone", _("电话/12345 转办")
+    API = "api", _("接口")
+
+
+class Status(models.TextChoices):
+    """The appeal lifecycle of DESIGN.md; the allowed moves are services.TRANSITIONS."""
+
+    SUBMITTED = "submitted", _("待受理")
+    DISPATCHED = "dispatched", _("已交办")
+    SIGNED = "signed", _("办理中")
+    ANSWERED = "answered", _("已答复")
+    CLOSED = "closed", _("已办结")
+    DECLINED = "declined", _("不予受理")
+    RETURNED = "returned", _("已退回")
+    WAITING = "waiting", _("待补充材料")
+    MERGED = "merged", _("已合并")
+
+
+OPEN_STATUSES = (Status.SUBMITTED, Status.DISPATCHED, Status.SIGNED, Status.RETURNED, Status.WAITING)
+
+
+class Outcome(models.TextChoices):
+    SOLVED = "solved", _("已解决")
+    PARTLY = "partly", _("部分解决")
+    EXPLAINED = "explained", _("已答复未解决")
+    PLANNED = "planned", _("纳入计划")
+
+
+class RatingLevel(models.IntegerChoices):
+    VERY_SATISFIED = 5, _("非常满意")
+    SATISFIED = 4, _("满意")
+    FAIRLY_SATISFIED = 3, _("基本满意")
+    DISSATISFIED = 2, _("不满意")
+    VERY_DISSATISFIED = 1, _("非常不满意")
+
+
+class Appeal(models.Model):
+    """A must-answer question (必答题) of one enterprise. Its status is written by services only."""
+
+    zone = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="appeals")
+    category = models.ForeignKey(
+        AppealCategory,
+        verbose_name=_("诉求类别"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appeals",
+    )
+    title = models.CharField(_("标题"), max_length=100)
+    body = models.TextField(_("诉求内容"))
+    channel = models.CharField(_("来源渠道"), max_length=10, choices=Channel.choices)
+    handling = models.CharField(
+        _("办理类型"), max_length=10, choices=Handling.choices, default=Handling.NORMAL
+    )
+    urgent = models.BooleanField(_("紧急"), default=False)
+    confidential = models.BooleanField(_("对承办部门隐去企业身份"), default=False)
+    external_ticket = models.CharField(_("外部工单号"), max_length=40, blank=True)
+    external_due = models.DateTimeField(_("外部办理期限"), null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.SUBMITTED)
+    version = models.PositiveIntegerField(default=1)
+    submitted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("提交时间"))
+    accept_due = models.DateTimeField(_("受理期限"))
+    accept_due_provisional = models.BooleanField(default=False)
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    decline_reason = models.TextField(_("不予受理理由"), blank=True)
+    decline_advice = models.TextField(_("办理建议"), blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    rate_due = models.DateTimeField(_("评价期限"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("诉求")
+        verbose_name_plural = _("诉求")
+        indexes = [
+            models.Index(fields=["zone", "status", "accept_due"], name="appeal_queue_idx"),
+            models.Index(fields=["enterprise", "submitted_at"], name="appeal_enterprise_idx"),
+            models.Index(
+                fields=["rate_due"], name="appeal_rate_due_idx", condition=models.Q(status="answered")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+
+class Assignment(models.Model):
+    """承办记录: one department's obligation on one appeal, created by each dispatch and reopen.
+
+    Deadlines are never overwritten: the KPIs read these rows only.
+    """
+
+    class Kind(models.TextChoices):
+        DISPATCH = "dispatch", _("交办")
+        REDISPATCH = "redispatch", _("退回后重新交办")
+        REOPEN = "reopen", _("重办")
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="assignments")
+    department = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="assignments")
+    is_lead = models.BooleanField(_("主办"), default=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.DISPATCH)
+    is_current = models.BooleanField(default=True)
+    dispatched_at = models.DateTimeField(_("交办时间"))
+    sign_due = models.DateTimeField(_("签收期限"))
+    signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    signed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
+    return_reason = models.TextField(_("退回理由"), blank=True)
+    answer_due = models.DateTimeField(_("答复期限"))
+    answer_days = models.PositiveSmallIntegerField(_("答复时限（工作日）"))
+    provisional = models.BooleanField(_("期限为临时计算"), default=False)
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    answered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(_("答复结果"), max_length=10, choices=Outcome.choices, blank=True)
+    answer = models.TextField(_("答复内容"), blank=True)
+
+    class Meta:
+        verbose_name = _("承办记录")
+        verbose_name_plural = _("承办记录")
+        indexes = [
+            # A department's worklist by deadline, and the overdue sweep over open rows only.
+            models.Index(fields=["department", "is_current", "answer_due"], name="assignment_worklist_idx"),
+            models.Index(
+                fields=["answer_due"],
+                name="assignment_open_due_idx",
+                condition=models.Q(is_current=True, answered_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id} → {self.department}"
+
+
+class AppealEvent(models.Model):
+    """One step of an appeal's timeline: who, when, from, to, note. Written with the transition."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
+    assignment = models.ForeignKey(
+        Assignment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    action = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("诉求事件")
+        verbose_name_plural = _("诉求事件")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id} {self.action}"
+
+
+class Rating(models.Model):
+    """评价 of one answer (or decline): by the enterprise, or recorded for it at a return visit."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="ratings")
+    assignment = models.ForeignKey(
+        Assignment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    level = models.PositiveSmallIntegerField(_("评价"), choices=RatingLevel.choices)
+    solved = models.BooleanField(_("问题是否解决"))
+    comment = models.TextField(_("意见"), blank=True)
+    rated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    on_behalf = models.BooleanField(_("回访代录"), default=False)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("评价")
+        verbose_name_plural = _("评价")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id} {self.get_level_display()}"
+
+    @property
+    def dissatisfied(self) -> bool:
+        return self.level <= RatingLevel.DISSATISFIED
