@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from guanjia.core.models import OrgUnit, User
+from guanjia.core.roles import Role
+from guanjia.enterprises.models import EnterpriseMembership
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise  # typing only: django-stubs is a dev dependency
@@ -131,6 +133,30 @@ class RatingLevel(models.IntegerChoices):
     VERY_DISSATISFIED = 1, _("非常不满意")
 
 
+class AppealQuerySet(models.QuerySet["Appeal"]):
+    def visible_to(self, user: User | None) -> AppealQuerySet:
+        """The one entry point for reading appeals: what `user` may see (DESIGN.md roles)."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        conditions = models.Q(pk__in=[])
+        if user.has_any_role({Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER}):
+            conditions |= models.Q(zone_id__in=user.zone_ids())
+        if user.has_role(Role.STEWARD):
+            conditions |= models.Q(enterprise__steward=user)
+        if user.has_role(Role.ENTERPRISE_USER):
+            conditions |= models.Q(
+                enterprise__in=EnterpriseMembership.objects.filter(user=user, is_active=True).values(
+                    "enterprise_id"
+                )
+            )
+        if user.has_any_role({Role.HANDLER, Role.DEPARTMENT_HEAD}) and user.unit_id:
+            # A department sees every appeal it was ever given, whatever the appeal's state now.
+            conditions |= models.Q(
+                pk__in=Assignment.objects.filter(department_id=user.unit_id).values("appeal_id")
+            )
+        return self.filter(conditions)
+
+
 class Appeal(models.Model):
     """A must-answer question (必答题) of one enterprise. Its status is written by services only."""
 
@@ -167,6 +193,8 @@ class Appeal(models.Model):
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
     rate_due = models.DateTimeField(_("评价期限"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    objects = AppealQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("诉求")

@@ -268,3 +268,33 @@ def test_two_handlers_signing_at_once_one_wins_and_no_event_is_lost():
     appeal.refresh_from_db()
     assert appeal.status == Status.SIGNED and appeal.version == 3
     assert _timeline(appeal).count("sign") == 1
+
+
+def test_who_sees_which_appeal(routed, land):
+    cast = routed
+    appeal = _submit(cast, land)
+    lifecycle.dispatch_appeal(appeal, by=cast.dispatcher_a)
+    handler_centre = make_user("handler_centre2", cast.centre_a, Role.HANDLER)
+    dispatcher_b = make_user("dispatcher_b2", cast.centre_b, Role.DISPATCHER)
+    for user in (
+        cast.ent_user_a1,
+        cast.steward_a,
+        cast.dispatcher_a,
+        cast.supervisor_a,
+        cast.leader_a,
+        cast.leader_city,
+        cast.handler_a,
+        cast.head_a,
+    ):
+        assert Appeal.objects.visible_to(user).filter(pk=appeal.pk).exists(), user
+    for user in (
+        cast.steward_a2,
+        handler_centre,
+        dispatcher_b,
+        cast.promoter_a,
+        cast.sysadmin,
+        cast.auditor,
+        cast.outsider,
+        None,
+    ):
+        assert not Appeal.objects.visible_to(user).filter(pk=appeal.pk).exists(), user
