@@ -1,5 +1,8 @@
 """The appeal lifecycle (诉求闭环): one service function per transition.
 
+Each service takes an optional `at` (the moment it happened, default now) for
+imports and demo data that replay a history; deadlines are computed from it.
+
 Every transition checks the actor's right and the current state, then moves the
 row with a conditional UPDATE on (id, status, version) whose row count must be
 1 — the real guard, on SQLite (where select_for_update is ignored) as on
@@ -136,13 +139,14 @@ def submit_appeal(
     confidential: bool = False,
     external_ticket: str = "",
     external_due: datetime | None = None,
+    at: datetime | None = None,
 ) -> Appeal:
     """An enterprise (or its steward, or the dispatcher for a phone/12345 transfer) raises an appeal."""
     if not _may_submit(by, enterprise, channel):
         raise NotAllowed(_("您不能以“%(channel)s”渠道为该企业提交诉求") % {"channel": Channel(channel).label})
     if not title.strip() or not body.strip():
         raise ServiceError(_("请填写诉求标题和内容"))
-    now = timezone.now()
+    now = at or timezone.now()
     limits = category or AppealCategory()
     due = workcalendar.deadline(now, limits.accept_days)
     with transaction.atomic():
@@ -207,6 +211,7 @@ def dispatch_appeal(
     category: AppealCategory | None = None,
     by: User,
     note: str = "",
+    at: datetime | None = None,
 ) -> list[Assignment]:
     """Accept (if not yet) and dispatch to a lead department and optional co-departments, one Assignment each."""
     _require_dispatcher(appeal, by)
@@ -220,7 +225,7 @@ def dispatch_appeal(
             raise ServiceError(_("“%(dept)s”不是本园区的部门") % {"dept": unit})
     if lead in co:
         raise ServiceError(_("主办部门不能同时是协办部门"))
-    now = timezone.now()
+    now = at or timezone.now()
     due = _dues(appeal, now)
     kind = Assignment.Kind.REDISPATCH if appeal.status == Status.RETURNED else Assignment.Kind.DISPATCH
     with transaction.atomic():
@@ -261,12 +266,12 @@ def dispatch_appeal(
     return created
 
 
-def decline_appeal(appeal: Appeal, *, reason: str, advice: str, by: User) -> None:
+def decline_appeal(appeal: Appeal, *, reason: str, advice: str, by: User, at: datetime | None = None) -> None:
     """不予受理: always with a reason and advice; the enterprise rates it like an answer."""
     _require_dispatcher(appeal, by)
     if not reason.strip() or not advice.strip():
         raise ServiceError(_("不予受理必须写明理由和办理建议"))
-    now = timezone.now()
+    now = at or timezone.now()
     with transaction.atomic():
         _move(
             appeal,
@@ -292,11 +297,11 @@ def _require_department(assignment: Assignment, by: User) -> None:
         raise NotAllowed(_("只有%(dept)s的承办人可以办理") % {"dept": assignment.department})
 
 
-def sign_appeal(appeal: Appeal, *, by: User) -> Assignment:
+def sign_appeal(appeal: Appeal, *, by: User, at: datetime | None = None) -> Assignment:
     """签收 by the lead department; the appeal moves to 办理中."""
     lead = _lead(appeal)
     _require_department(lead, by)
-    now = timezone.now()
+    now = at or timezone.now()
     with transaction.atomic():
         _move(appeal, "sign", by=by, assignment=lead, now=now)
         Assignment.objects.filter(pk=lead.pk).update(signed_at=now, signed_by=by)
@@ -304,13 +309,13 @@ def sign_appeal(appeal: Appeal, *, by: User) -> Assignment:
     return lead
 
 
-def return_appeal(appeal: Appeal, *, reason: str, by: User) -> None:
+def return_appeal(appeal: Appeal, *, reason: str, by: User, at: datetime | None = None) -> None:
     """退回 a misrouted appeal to the dispatcher: before signing or within 1 working day after it, never later."""
     lead = _lead(appeal)
     _require_department(lead, by)
     if not reason.strip():
         raise ServiceError(_("退回必须写明理由"))
-    now = timezone.now()
+    now = at or timezone.now()
     if lead.signed_at and now >= workcalendar.deadline(lead.signed_at, RETURN_WINDOW_DAYS).due:
         raise ServiceError(_("签收超过 1 个工作日后不能再退回，请办理或申请协调"))
     with transaction.atomic():
@@ -319,14 +324,16 @@ def return_appeal(appeal: Appeal, *, reason: str, by: User) -> None:
         Assignment.objects.filter(pk=lead.pk).update(returned_at=now, return_reason=reason)
 
 
-def answer_appeal(appeal: Appeal, *, answer: str, outcome: str, by: User) -> Assignment:
+def answer_appeal(
+    appeal: Appeal, *, answer: str, outcome: str, by: User, at: datetime | None = None
+) -> Assignment:
     """答复 with an outcome; the enterprise's contact is told by SMS that an answer waits for it."""
     lead = _lead(appeal)
     _require_department(lead, by)
     if not answer.strip():
         raise ServiceError(_("请填写答复内容"))
     outcome = Outcome(outcome)
-    now = timezone.now()
+    now = at or timezone.now()
     rate_due = workcalendar.deadline(now, RATE_DAYS).due
     with transaction.atomic():
         _move(appeal, "answer", by=by, assignment=lead, now=now, answered_at=now, rate_due=rate_due)
@@ -360,14 +367,21 @@ def _may_rate(appeal: Appeal, by: User, on_behalf: bool) -> bool:
 
 
 def rate_appeal(
-    appeal: Appeal, *, level: int, solved: bool, by: User, on_behalf: bool = False, comment: str = ""
+    appeal: Appeal,
+    *,
+    level: int,
+    solved: bool,
+    by: User,
+    on_behalf: bool = False,
+    comment: str = "",
+    at: datetime | None = None,
 ) -> Rating:
     """评价 an answer. Satisfied → 办结; dissatisfied → 重办 with the same department and a new Assignment,
     until the answer after the second reopen, which is final."""
     if not _may_rate(appeal, by, on_behalf):
         raise NotAllowed(_("只有该企业的用户可以评价；管家或受理员回访时可代为记录"))
     level = RatingLevel(level)
-    now = timezone.now()
+    now = at or timezone.now()
     with transaction.atomic():
         if appeal.status != Status.ANSWERED:
             raise Conflict(_("该诉求当前为“%(status)s”，不能评价") % {"status": Status(appeal.status).label})
