@@ -433,13 +433,16 @@ def _reopen(appeal: Appeal, lead: Assignment, *, by: User, now: datetime, note: 
     )
 
 
-def close_unrated(now: datetime | None = None, *, limit: int = 1000) -> int:
+def close_unrated(
+    now: datetime | None = None, *, limit: int = 1000, appeal_ids: list[int] | None = None
+) -> int:
     """Close, as 未评价, answered appeals whose rating time has run out; safe to run twice or at once."""
     now = now or timezone.now()
     closed = 0
-    for appeal in Appeal.objects.filter(status=Status.ANSWERED, rate_due__lte=now).order_by("rate_due")[
-        :limit
-    ]:
+    due = Appeal.objects.filter(status=Status.ANSWERED, rate_due__lte=now)
+    if appeal_ids is not None:
+        due = due.filter(pk__in=appeal_ids)
+    for appeal in due.order_by("rate_due")[:limit]:
         try:
             with transaction.atomic():
                 _move(appeal, "close_unrated", by=None, now=now, closed_at=now, note=_("逾期未评价"))
