@@ -118,7 +118,10 @@ ACTION_LABELS = {
 
 def _may_submit(by: User, enterprise: Enterprise, channel: str) -> bool:
     if channel == Channel.PORTAL:
-        return EnterpriseMembership.objects.filter(user=by, enterprise=enterprise, is_active=True).exists()
+        return (
+            by.has_role(Role.ENTERPRISE_USER)
+            and EnterpriseMembership.objects.filter(user=by, enterprise=enterprise, is_active=True).exists()
+        )
     if channel == Channel.STEWARD:
         return by.has_role(Role.STEWARD) and enterprise.steward_id == by.pk
     if channel in (Channel.PHONE, Channel.API):
@@ -229,7 +232,16 @@ def dispatch_appeal(
     due = _dues(appeal, now)
     kind = Assignment.Kind.REDISPATCH if appeal.status == Status.RETURNED else Assignment.Kind.DISPATCH
     with transaction.atomic():
-        first = appeal.accepted_at is None
+        if appeal.accepted_at is None and appeal.status == Status.SUBMITTED:
+            # 受理 has no state of its own: it is recorded on the timeline just before the first 交办.
+            AppealEvent.objects.create(
+                appeal=appeal,
+                actor=by,
+                at=now,
+                action="accept",
+                from_status=Status.SUBMITTED,
+                to_status=Status.SUBMITTED,
+            )
         _move(
             appeal,
             "dispatch",
@@ -239,15 +251,6 @@ def dispatch_appeal(
             category=appeal.category,
             accepted_at=appeal.accepted_at or now,
         )
-        if first:
-            AppealEvent.objects.create(
-                appeal=appeal,
-                actor=by,
-                at=now,
-                action="accept",
-                from_status=Status.SUBMITTED,
-                to_status=Status.SUBMITTED,
-            )
         Assignment.objects.filter(appeal=appeal, is_current=True).update(is_current=False)
         created = [
             Assignment.objects.create(

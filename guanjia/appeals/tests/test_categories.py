@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from guanjia.appeals import services
+from guanjia.appeals.defaults import DEFAULT_CATEGORIES, ensure_default_categories
 from guanjia.appeals.models import AppealCategory, CategoryRoute, Handling
 from guanjia.core.errors import NotAllowed, ServiceError
 from guanjia.core.models import AuditRecord, OrgUnit
@@ -9,11 +10,11 @@ from guanjia.core.models import AuditRecord, OrgUnit
 
 @pytest.fixture
 def land(db) -> AppealCategory:
-    return AppealCategory.objects.get(code="land")
+    return ensure_default_categories()["land"]
 
 
 def test_default_tree_has_the_design_time_limits(land):
-    assert AppealCategory.objects.filter(parent__isnull=True).count() == 12
+    assert AppealCategory.objects.filter(parent__isnull=True).count() == len(DEFAULT_CATEGORIES) == 12
     assert (land.accept_days, land.sign_days, land.extension_max_days) == (1, 1, 30)
     assert land.answer_days(Handling.CONSULT, urgent=False) == 3
     assert land.answer_days(Handling.NORMAL, urgent=False) == 5
@@ -127,7 +128,7 @@ def test_demo_data_routes_every_default_category_in_each_zone(db):
 
 def test_api_lists_limits_and_only_the_callers_routes(cast, land, login):
     services.set_route(land, cast.zone_a, cast.market_a, by=cast.sysadmin)
-    tax = AppealCategory.objects.get(code="tax")
+    tax = ensure_default_categories()["tax"]
     services.set_route(tax, cast.zone_b, cast.centre_b, by=cast.sysadmin)
     body = login(cast.dispatcher_a).get("/api/appeal-categories/").json()
     by_code = {c["code"]: c for c in body}

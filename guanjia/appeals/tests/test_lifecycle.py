@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from guanjia.appeals import lifecycle, services
+from guanjia.appeals.defaults import ensure_default_categories
 from guanjia.appeals.models import (
     Appeal,
     AppealCategory,
@@ -29,7 +30,7 @@ FRIDAY_BEFORE_SPRING_FESTIVAL = datetime(2026, 2, 13, 15, 0, tzinfo=BJ)
 
 @pytest.fixture
 def land(db) -> AppealCategory:
-    return AppealCategory.objects.get(code="land")
+    return ensure_default_categories()["land"]
 
 
 @pytest.fixture
@@ -150,8 +151,8 @@ def test_the_whole_loop_with_two_reopens(routed, land):
     assert Assignment.objects.filter(appeal=appeal).count() == 3
     assert _timeline(appeal) == [
         "submit",
-        "dispatch",
         "accept",
+        "dispatch",
         "sign",
         "answer",
         "reopen",
@@ -251,7 +252,7 @@ def test_a_stale_state_is_refused(routed, land):
 @pytest.mark.django_db(transaction=True)
 def test_two_handlers_signing_at_once_one_wins_and_no_event_is_lost():
     cast = build_cast()
-    land = AppealCategory.objects.get(code="land")
+    land = ensure_default_categories()["land"]
     services.set_route(land, cast.zone_a, cast.market_a, by=None)
     second = make_user("handler_a2", cast.market_a, Role.HANDLER)
     appeal = _submit(cast, land)
