@@ -306,3 +306,55 @@ class Rating(models.Model):
     @property
     def dissatisfied(self) -> bool:
         return self.level <= RatingLevel.DISSATISFIED
+
+
+class Escalation(models.Model):
+    """督办 of one assignment: by the sweep at a deadline, or by a supervisor's hand.
+
+    The sweep's levels happen once per assignment and deadline, however often or
+    concurrently it runs: the partial unique constraint is the guard, and the
+    notifications are written in the same transaction as the row. A supervisor's
+    督办 (`manual`) may be repeated, so it is left out of the constraint.
+    """
+
+    class Level(models.TextChoices):
+        WARNING = "warning", _("预警")
+        YELLOW = "yellow", _("催办")
+        RED = "red", _("红牌")
+        LEADER = "leader", _("领导协调")
+        MANUAL = "manual", _("人工督办")
+
+    class Deadline(models.TextChoices):
+        ANSWER = "answer", _("答复期限")
+        SIGN = "sign", _("签收期限")
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="escalations")
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="escalations")
+    level = models.CharField(_("督办级别"), max_length=10, choices=Level.choices)
+    deadline = models.CharField(
+        _("所督期限"), max_length=10, choices=Deadline.choices, default=Deadline.ANSWER
+    )
+    due = models.DateTimeField(_("期限"), null=True, blank=True)
+    created_at = models.DateTimeField(_("督办时间"))
+    by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(_("督办意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("督办")
+        verbose_name_plural = _("督办")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "deadline", "level"],
+                condition=~models.Q(level="manual"),
+                name="escalation_once_per_level",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["appeal", "created_at"], name="escalation_appeal_idx"),
+            # The weekly briefing reads the red cards of a period.
+            models.Index(fields=["level", "created_at"], name="escalation_level_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id} {self.get_level_display()}"

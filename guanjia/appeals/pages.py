@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from guanjia.appeals import lifecycle, permissions
+from guanjia.appeals import escalation, lifecycle, permissions
 from guanjia.appeals.forms import (
     AnswerForm,
     AppealFilterForm,
@@ -62,6 +62,7 @@ EVENT_LABELS = {
     "submit": gettext_lazy("提交"),
     "accept": gettext_lazy("受理"),
     **lifecycle.ACTION_LABELS,
+    **escalation.EVENT_LABELS,
 }
 FORM_ACTION_LABELS = {
     **lifecycle.ACTION_LABELS,

@@ -3,10 +3,16 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from guanjia.appeals import lifecycle
+from guanjia.appeals import escalation, lifecycle
 
 
 @db_periodic_task(crontab(minute="*/5"))
 def close_unrated_appeals() -> int:
     """Answered appeals whose 3 working days to rate have passed close as 未评价."""
     return lifecycle.close_unrated()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def sweep_escalations() -> int:
+    """督办: 预警, 催办 and 红牌 at their deadlines; each happens once however often this runs."""
+    return escalation.sweep().total

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from guanjia.core.notifications import unread_count
 from guanjia.core.roles import REGISTRY_KEEPERS, ZONE_WIDE_ROLES, Role
 
 # (label, url name, roles that see it)
@@ -15,6 +16,11 @@ NAVIGATION = [
     (_("批量导入"), "enterprises:import", set(REGISTRY_KEEPERS)),
     (_("管家负载与交接"), "enterprises:stewards", set(REGISTRY_KEEPERS) | {Role.LEADER}),
     (_("我的企业主页"), "enterprises:portal", {Role.ENTERPRISE_USER}),
+    (_("我的诉求"), "appeals:mine", {Role.ENTERPRISE_USER}),
+    (_("我服务企业的诉求"), "appeals:stewarded", {Role.STEWARD}),
+    (_("诉求受理"), "appeals:queue", {Role.DISPATCHER}),
+    (_("部门工作台"), "appeals:worklist", {Role.HANDLER, Role.DEPARTMENT_HEAD}),
+    (_("诉求总览"), "appeals:list", {Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER}),
     (_("组织机构"), "core:units", {Role.SYSADMIN}),
     (_("用户管理"), "core:users", {Role.SYSADMIN}),
     (
@@ -44,4 +50,5 @@ def navigation(request) -> dict:
         "nav_items": items,
         "user_roles": [Role(r).label for r in sorted(user.roles)],
         "query_string": params.urlencode(),
+        "unread_count": unread_count(user),
     }

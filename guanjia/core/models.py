@@ -302,3 +302,27 @@ class CalendarVersion(models.Model):
 
     def __str__(self) -> str:
         return f"calendar version {self.token or '-'}"
+
+
+class Notification(models.Model):
+    """One message in a user's in-app inbox (站内消息). Its title may name an appeal's number, never its text."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    title = models.CharField(_("标题"), max_length=200)
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("站内消息")
+        verbose_name_plural = _("站内消息")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The unread count in every page's header, and marking all read.
+            models.Index(fields=["user", "read_at"], name="notification_unread_idx"),
+            # The inbox page: one user's messages, newest first.
+            models.Index(fields=["user", "-created_at"], name="notification_inbox_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.title}"

@@ -17,4 +17,7 @@ urlpatterns = [
     path("calendar/", views.calendar, name="calendar"),
     path("calendar/remove/", views.calendar_day_remove, name="calendar-day-remove"),
     path("calendar/declare/", views.calendar_year_declare, name="calendar-year-declare"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/read/", views.inbox_read, name="inbox-read"),
+    path("inbox/read-all/", views.inbox_read_all, name="inbox-read-all"),
 ]

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from guanjia.core import audit, workcalendar
+from guanjia.core import audit, notifications, workcalendar
 from guanjia.core import services as core_services
 from guanjia.core.decorators import AuthedRequest, role_required
 from guanjia.core.errors import ServiceError
@@ -315,3 +315,29 @@ def calendar_year_declare(request: AuthedRequest) -> HttpResponse:
             request, _("已声明 %(year)s 年工作日历完整，该年的期限不再是临时的") % {"year": year}
         )
     return redirect(_calendar_url(year))
+
+
+@login_required
+def inbox(request: AuthedRequest) -> HttpResponse:
+    """站内消息: the user's own notifications, newest first, for every logged-in user."""
+    page = Paginator(notifications.inbox_of(request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "core/inbox.html", {"page": page})
+
+
+@require_POST
+@login_required
+def inbox_read(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Mark one of the user's own notifications read; with open=1, go on to what it links to."""
+    note = get_object_or_404(notifications.inbox_of(request.user), pk=pk)  # another's is a 404
+    notifications.mark_read(request.user, [note.pk])
+    if request.POST.get("open") == "1" and note.link:
+        return redirect(note.link)  # a relative path on this site: notify() refuses anything else
+    return redirect("core:inbox")
+
+
+@require_POST
+@login_required
+def inbox_read_all(request: AuthedRequest) -> HttpResponse:
+    count = notifications.mark_read(request.user)
+    messages.success(request, _("已将 %(n)s 条消息标为已读") % {"n": count})
+    return redirect("core:inbox")

@@ -1,0 +1,313 @@
+"""督办: the escalation sweep over open assignments, and a supervisor's escalation by hand.
+
+The sweep reads CURRENT, UNANSWERED LEAD assignments of appeals in an open
+state (dispatched, signed, waiting) in deadline order. With D the answer
+deadline (Assignment.answer_due, the instant the deadline passes: 00:00 Beijing
+after the deadline's working day, or an earlier external deadline) and X the
+Beijing day of the last instant before D:
+
+- 预警 (warning), to the department's handlers: from 00:00 Beijing of the last
+  working day that starts before D — for the usual 24:00 deadline, the start of
+  the deadline's own working day, when at most one working day is left — until D.
+  A warning is not sent once D has passed.
+- 催办 (yellow), to the department's heads: when now >= D.
+- 红牌 (red), to the zone's leaders: when now >= 24:00 of the 3rd working day
+  after X, i.e. workcalendar.deadline(D - 1 µs, 3).due.
+- 签收催办 (yellow on the sign deadline), to the department's heads: when a
+  dispatched appeal's lead assignment is still unsigned at sign_due.
+
+Each escalation is inserted inside a savepoint guarded by the unique constraint
+on (assignment, deadline, level), with its timeline event, audit record and
+notifications in the same transaction: a sweep that loses the race writes
+nothing, so none is sent twice and none is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from guanjia.appeals.models import Appeal, AppealEvent, Assignment, Escalation, Status
+from guanjia.core import audit, notifications, workcalendar
+from guanjia.core.errors import Conflict, NotAllowed, ServiceError
+from guanjia.core.models import User
+from guanjia.core.roles import Role
+from guanjia.core.workcalendar import BEIJING
+
+Level = Escalation.Level
+Deadline = Escalation.Deadline
+
+# Open states whose clock the sweep watches. Pauses (waiting) are applied to answer_due itself.
+WATCHED_STATUSES = (Status.DISPATCHED, Status.SIGNED, Status.WAITING)
+RED_AFTER_WORKDAYS = 3
+BATCH = 1000  # per level and sweep; the rest waits five minutes, in deadline order
+
+# Timeline labels of the events written here (action "escalate.<level>"), for the appeal's page.
+EVENT_LABELS = {f"escalate.{level.value}": level.label for level in Escalation.Level}
+
+# Which channels each level uses besides the inbox. SMS written at night waits for the morning.
+CHANNELS: dict[str, dict[str, bool]] = {
+    Level.WARNING: {"email": False, "sms": False},
+    Level.YELLOW: {"email": True, "sms": False},
+    Level.RED: {"email": True, "sms": True},
+    Level.LEADER: {"email": True, "sms": True},
+    Level.MANUAL: {"email": True, "sms": False},
+}
+
+
+@dataclass
+class SweepResult:
+    """How many escalations this run created, per level and deadline."""
+
+    warning: int = 0
+    yellow: int = 0
+    red: int = 0
+    sign_yellow: int = 0
+    escalations: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.warning + self.yellow + self.red + self.sign_yellow
+
+
+def _start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=BEIJING)
+
+
+def warning_horizon(now: datetime) -> datetime:
+    """Answer deadlines at or before this instant are in their warning period at `now`.
+
+    The warning starts at 00:00 of the last working day that starts before the
+    deadline D. That start is <= now exactly when no working day starts in (now, D),
+    i.e. when D <= 00:00 of the next working day after today.
+    """
+    today = now.astimezone(BEIJING).date()
+    return _start(workcalendar.add_workdays(today, 1))
+
+
+def red_at(answer_due: datetime) -> datetime:
+    """24:00 Beijing of the 3rd working day after the deadline's day: 3 working days overdue."""
+    return workcalendar.deadline(answer_due - timedelta(microseconds=1), RED_AFTER_WORKDAYS).due
+
+
+def _open_leads() -> QuerySet[Assignment]:
+    return Assignment.objects.filter(
+        is_current=True, is_lead=True, answered_at__isnull=True, appeal__status__in=WATCHED_STATUSES
+    ).select_related("appeal", "department")
+
+
+def _not_yet(queryset: QuerySet[Assignment], deadline: str, level: str) -> QuerySet[Assignment]:
+    done = Escalation.objects.filter(assignment=OuterRef("pk"), deadline=deadline, level=level)
+    return queryset.filter(~Exists(done))
+
+
+def department_staff(assignment: Assignment, role: str) -> list[User]:
+    return list(User.objects.with_role(role).filter(unit_id=assignment.department_id).distinct())
+
+
+def zone_staff(zone_id: int, role: str) -> list[User]:
+    """Holders of `role` in the zone's own unit or one of its departments (not the city's)."""
+    in_zone = Q(unit_id=zone_id) | Q(unit__parent_id=zone_id)
+    return list(User.objects.with_role(role).filter(in_zone).distinct())
+
+
+def recipients(assignment: Assignment, level: str) -> list[User]:
+    """Who is told: handlers for a warning, heads for 催办 and 督办, the zone's leaders for 红牌.
+
+    Where a department has no head, 催办 goes to the zone's supervisors, so that it reaches someone.
+    """
+    if level == Level.WARNING:
+        return department_staff(assignment, Role.HANDLER) or department_staff(
+            assignment, Role.DEPARTMENT_HEAD
+        )
+    if level in (Level.RED, Level.LEADER):
+        return zone_staff(assignment.appeal.zone_id, Role.LEADER)
+    heads = department_staff(assignment, Role.DEPARTMENT_HEAD)
+    if level == Level.MANUAL:
+        return heads + department_staff(assignment, Role.HANDLER)
+    return heads or zone_staff(assignment.appeal.zone_id, Role.SUPERVISOR)
+
+
+# Titles name the appeal's number and department, never its text (the inbox shows them to the recipient).
+TITLES: dict[tuple[str, str], str] = {
+    (Deadline.ANSWER, Level.WARNING): gettext_noop("【预警】诉求 #%(ref)s 答复期限 %(due)s 将至，请抓紧办理"),
+    (Deadline.ANSWER, Level.YELLOW): gettext_noop("【催办】诉求 #%(ref)s 已超过答复期限 %(due)s（%(dept)s）"),
+    (Deadline.ANSWER, Level.RED): gettext_noop("【红牌】诉求 #%(ref)s 超期 3 个工作日未答复（%(dept)s）"),
+    (Deadline.SIGN, Level.YELLOW): gettext_noop(
+        "【催办】诉求 #%(ref)s 已超过签收期限 %(due)s 未签收（%(dept)s）"
+    ),
+    (Deadline.ANSWER, Level.LEADER): gettext_noop("【领导协调】诉求 #%(ref)s 提请领导协调（%(dept)s）"),
+    (Deadline.ANSWER, Level.MANUAL): gettext_noop("【督办】诉求 #%(ref)s 被督办，请加快办理（%(dept)s）"),
+}
+
+
+def _due_label(due: datetime | None) -> str:
+    if due is None:
+        return ""
+    local = due.astimezone(BEIJING)
+    if local.time() == time(0):  # 00:00 of the next day reads as 24:00 of the deadline's day
+        return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+def _escalate(
+    assignment: Assignment,
+    level: str,
+    *,
+    deadline: str,
+    due: datetime | None,
+    now: datetime,
+    by: User | None = None,
+    note: str = "",
+) -> Escalation | None:
+    """Write one escalation with its event, audit record and notifications; None if it exists already."""
+    appeal = assignment.appeal
+    title = _(TITLES[(deadline, level)]) % {
+        "ref": appeal.pk,
+        "due": _due_label(due),
+        "dept": assignment.department,
+    }
+    try:
+        with transaction.atomic():
+            escalation = Escalation.objects.create(
+                assignment=assignment,
+                appeal=appeal,
+                level=level,
+                deadline=deadline,
+                due=due,
+                created_at=now,
+                by=by,
+                note=note,
+            )
+            AppealEvent.objects.create(
+                appeal=appeal,
+                assignment=assignment,
+                actor=by,
+                at=now,
+                action=f"escalate.{level}",
+                note=note or title,
+            )
+            audit.record(
+                by,
+                f"appeal.escalate.{level}",
+                appeal,
+                summary=title,
+                detail={"assignment": assignment.pk, "deadline": deadline, "level": level},
+            )
+            notifications.notify(
+                recipients(assignment, level),
+                title=title,
+                link=f"/appeals/{appeal.pk}/",
+                **CHANNELS[level],
+            )
+    except IntegrityError:
+        return None  # this level of this assignment was escalated already, maybe by a concurrent sweep
+    return escalation
+
+
+def _escalate_each(
+    queryset: QuerySet[Assignment],
+    level: str,
+    *,
+    deadline: str,
+    now: datetime,
+    result: SweepResult,
+    counter: str,
+    ready: Callable[[datetime], bool] | None = None,
+) -> None:
+    due_field = "sign_due" if deadline == Deadline.SIGN else "answer_due"
+    for assignment in queryset.order_by(due_field, "pk")[:BATCH]:
+        due = getattr(assignment, due_field)
+        if ready is not None and not ready(due):
+            continue
+        escalation = _escalate(assignment, level, deadline=deadline, due=due, now=now)
+        if escalation is not None:
+            result.escalations.append(escalation.pk)
+            setattr(result, counter, getattr(result, counter) + 1)
+
+
+def sweep(now: datetime | None = None) -> SweepResult:
+    """Escalate every open lead assignment whose time has come; running it twice or at once does nothing twice."""
+    now = now or timezone.now()
+    result = SweepResult()
+    leads = _open_leads()
+    # 红牌 first: after an outage the most urgent goes out first. 3 working days are at least 3
+    # calendar days, so the index narrows by that and the calendar decides each row.
+    _escalate_each(
+        _not_yet(leads, Deadline.ANSWER, Level.RED).filter(
+            answer_due__lte=now - timedelta(days=RED_AFTER_WORKDAYS)
+        ),
+        Level.RED,
+        deadline=Deadline.ANSWER,
+        now=now,
+        result=result,
+        counter="red",
+        ready=lambda due: red_at(due) <= now,
+    )
+    _escalate_each(
+        _not_yet(leads, Deadline.ANSWER, Level.YELLOW).filter(answer_due__lte=now),
+        Level.YELLOW,
+        deadline=Deadline.ANSWER,
+        now=now,
+        result=result,
+        counter="yellow",
+    )
+    unsigned = leads.filter(
+        appeal__status=Status.DISPATCHED, signed_at__isnull=True, returned_at__isnull=True
+    )
+    _escalate_each(
+        _not_yet(unsigned, Deadline.SIGN, Level.YELLOW).filter(sign_due__lte=now),
+        Level.YELLOW,
+        deadline=Deadline.SIGN,
+        now=now,
+        result=result,
+        counter="sign_yellow",
+    )
+    # No warning once the deadline has passed: it would only add noise to the 催办.
+    _escalate_each(
+        _not_yet(leads, Deadline.ANSWER, Level.WARNING).filter(
+            answer_due__gt=now, answer_due__lte=warning_horizon(now)
+        ),
+        Level.WARNING,
+        deadline=Deadline.ANSWER,
+        now=now,
+        result=result,
+        counter="warning",
+    )
+    return result
+
+
+def escalate_by_hand(appeal: Appeal, *, note: str, by: User, to_leader: bool = False) -> Escalation:
+    """A supervisor of the appeal's zone escalates it (督办) or asks the zone's leaders to coordinate (领导协调)."""
+    if not (by.has_role(Role.SUPERVISOR) and appeal.zone_id in by.zone_ids()):
+        raise NotAllowed(_("只有本园区的效能督查可以督办诉求"))
+    if not note.strip():
+        raise ServiceError(_("请填写督办意见"))
+    # The row's status now, not the caller's copy; the caller's object is left as it is.
+    status = Appeal.objects.filter(pk=appeal.pk).values_list("status", flat=True).first() or appeal.status
+    if status not in WATCHED_STATUSES:
+        raise Conflict(_("该诉求当前为“%(status)s”，不能督办") % {"status": Status(status).label})
+    lead = appeal.assignments.filter(is_current=True, is_lead=True).select_related("appeal", "department")
+    assignment = lead.first()
+    if assignment is None:
+        raise Conflict(_("该诉求当前没有主办部门"))
+    level = Level.LEADER if to_leader else Level.MANUAL
+    escalation = _escalate(
+        assignment,
+        level,
+        deadline=Deadline.ANSWER,
+        due=assignment.answer_due,
+        now=timezone.now(),
+        by=by,
+        note=note.strip(),
+    )
+    if escalation is None:
+        raise Conflict(_("该诉求已提请领导协调"))
+    return escalation
