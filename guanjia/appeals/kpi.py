@@ -1,0 +1,370 @@
+"""The KPIs leaders are judged on (DESIGN.md, "KPIs"): defined once, here, and read by every page and API.
+
+Every KPI is a ratio computed in the database over a *scope* and a *period*,
+returned with its numerator and denominator so that rankings can show n.
+docs/kpi.md states each definition, its formula and its edge cases; the rules
+that the code has to agree on are these:
+
+- A period is a range of calendar days in Beijing time, start included, end
+  excluded: Period(date(2026, 3, 1), date(2026, 4, 1)) is March 2026.
+- An event (signed, answered, closed) falls in the period when its instant is
+  in [start 00:00, end 00:00) Beijing time.
+- A deadline is 24:00 of its working day, stored as 00:00 of the next day
+  (workcalendar.Deadline). It belongs to the day it ends, so it falls in the
+  period when it is in (start 00:00, end 00:00]: a deadline of 24:00 on
+  31 March counts in March although its stored instant is 1 April 00:00.
+- On time means strictly before the deadline (signed_at < sign_due): the
+  deadline has passed when now >= due, as everywhere else in the code.
+- Lead assignments only. A row that is neither done nor due yet is not judged.
+
+Not modelled yet, so not applied (docs/kpi.md): 申诉复核 decisions replacing a rating,
+pauses and extensions, merged children, co-handling departments' opinions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any, cast
+
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from guanjia.appeals.models import Appeal, Assignment, Rating, RatingLevel, Status
+from guanjia.core import workcalendar
+from guanjia.core.workcalendar import BEIJING
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # typing only: django-stubs is a dev dependency
+
+
+@dataclass(frozen=True, slots=True)
+class KpiValue:
+    """numerator / denominator, with value None when the denominator is 0 (n is the denominator)."""
+
+    numerator: int
+    denominator: int
+    value: float | None
+
+    @classmethod
+    def of(cls, numerator: int, denominator: int) -> KpiValue:
+        return cls(numerator, denominator, numerator / denominator if denominator else None)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Calendar days in Beijing time: start included, end excluded."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValueError("a period ends after it starts")
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.start, time(0), tzinfo=BEIJING)
+
+    @property
+    def end_at(self) -> datetime:
+        return datetime.combine(self.end, time(0), tzinfo=BEIJING)
+
+    def events(self, field_name: str) -> Q:
+        """An instant in [start 00:00, end 00:00)."""
+        return Q(**{f"{field_name}__gte": self.start_at, f"{field_name}__lt": self.end_at})
+
+    def deadlines(self, field_name: str) -> Q:
+        """A 24:00 deadline whose day lies in the period: (start 00:00, end 00:00]."""
+        return Q(**{f"{field_name}__gt": self.start_at, f"{field_name}__lte": self.end_at})
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose appeals: a queryset the caller may see (None: all), narrowed to zones and departments.
+
+    A department's figures are its own lead assignments, and the closed appeals whose
+    (last) lead assignment was its own, not every appeal it ever touched.
+    """
+
+    appeals: QuerySet[Appeal] | None = None
+    zone_ids: Collection[int] | None = None
+    department_ids: Collection[int] | None = None
+
+
+ScopeLike = Scope | QuerySet[Appeal]
+
+
+def _scope(scope: ScopeLike) -> Scope:
+    return scope if isinstance(scope, Scope) else Scope(appeals=scope)
+
+
+# code → label, in the order pages show them.
+KPIS: dict[str, StrOrPromise] = {
+    "on_time_signing": _("按时签收率"),
+    "on_time_answering": _("按时办结率"),
+    "first_satisfaction": _("首次满意率"),
+    "final_satisfaction": _("最终满意率"),
+    "praise_rate": _("好评率"),
+    "solved_rate": _("实际解决率"),
+    "reopen_rate": _("重办率"),
+    "mean_handling_days": _("平均办理时长（工作日）"),
+}
+
+SATISFIED = RatingLevel.FAIRLY_SATISFIED  # 非常满意 + 满意 + 基本满意
+PRAISED = RatingLevel.SATISFIED  # 非常满意 + 满意
+
+# How each kind of row finds its unit, for rankings.
+_UNIT_PATHS = {
+    "assignment": {"department": "department_id", "zone": "appeal__zone_id"},
+    "appeal": {"department": "lead_department", "zone": "zone_id"},
+}
+
+
+# --- The rows each KPI counts -------------------------------------------------------------------
+
+
+def _lead_assignments(scope: Scope) -> QuerySet[Assignment]:
+    rows = Assignment.objects.filter(is_lead=True)
+    if scope.appeals is not None:
+        rows = rows.filter(appeal__in=scope.appeals.values("pk"))
+    if scope.zone_ids is not None:
+        rows = rows.filter(appeal__zone_id__in=scope.zone_ids)
+    if scope.department_ids is not None:
+        rows = rows.filter(department_id__in=scope.department_ids)
+    return rows
+
+
+def _signing_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Assignment]:
+    return (
+        _lead_assignments(scope)
+        .filter(period.deadlines("sign_due"))
+        # A reopen starts signed: there was no signing to judge.
+        .exclude(kind=Assignment.Kind.REOPEN)
+        # Returned in time without signing: the dispatch was wrong, the redispatch is judged instead.
+        .exclude(signed_at__isnull=True, returned_at__lt=F("sign_due"))
+        # Not signed, not returned and not due yet: not judged yet.
+        .exclude(signed_at__isnull=True, returned_at__isnull=True, sign_due__gt=now)
+    )
+
+
+def _answering_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Assignment]:
+    return (
+        _lead_assignments(scope)
+        .filter(period.deadlines("answer_due"))
+        # A returned assignment's obligation moved to the redispatch's assignment.
+        .exclude(returned_at__isnull=False)
+        .exclude(answered_at__isnull=True, answer_due__gt=now)
+    )
+
+
+def _closed_appeals(scope: Scope, period: Period, now: datetime) -> QuerySet[Appeal]:
+    appeals = scope.appeals if scope.appeals is not None else Appeal.objects.all()
+    ratings = Rating.objects.filter(appeal=OuterRef("pk"))
+    lead = Assignment.objects.filter(appeal=OuterRef("pk"), is_lead=True, is_current=True)
+    rows = (
+        appeals.filter(period.events("closed_at"), status=Status.CLOSED)
+        .annotate(
+            first_level=Subquery(ratings.order_by("at", "pk").values("level")[:1]),
+            last_level=Subquery(ratings.order_by("-at", "-pk").values("level")[:1]),
+            last_solved=Subquery(ratings.order_by("-at", "-pk").values("solved")[:1]),
+            # The department that gave the answer the appeal closed on (a reopen keeps it).
+            lead_department=Subquery(lead.order_by("-dispatched_at", "-pk").values("department_id")[:1]),
+        )
+        .order_by()
+    )
+    if scope.zone_ids is not None:
+        rows = rows.filter(zone_id__in=scope.zone_ids)
+    if scope.department_ids is not None:
+        rows = rows.filter(lead_department__in=scope.department_ids)
+    return rows
+
+
+@dataclass(frozen=True)
+class _Ratio:
+    """One ratio KPI: the rows it reads, and which of them count above and below the line."""
+
+    code: str
+    kind: str  # "assignment" or "appeal": how its rows find their unit
+    rows: Callable[[Scope, Period, datetime], QuerySet[Any]]
+    numerator: Q
+    denominator: Q = field(default_factory=Q)
+
+
+RATIOS: tuple[_Ratio, ...] = (
+    _Ratio("on_time_signing", "assignment", _signing_rows, Q(signed_at__lt=F("sign_due"))),
+    _Ratio("on_time_answering", "assignment", _answering_rows, Q(answered_at__lt=F("answer_due"))),
+    # 未评价 has no rating: it is in no satisfaction KPI's denominator.
+    _Ratio(
+        "first_satisfaction",
+        "appeal",
+        _closed_appeals,
+        Q(first_level__gte=SATISFIED),
+        Q(first_level__isnull=False),
+    ),
+    _Ratio(
+        "final_satisfaction",
+        "appeal",
+        _closed_appeals,
+        Q(last_level__gte=SATISFIED),
+        Q(last_level__isnull=False),
+    ),
+    _Ratio("praise_rate", "appeal", _closed_appeals, Q(last_level__gte=PRAISED), Q(last_level__isnull=False)),
+    # Every closed appeal is in the denominator: 未评价 is not confirmed as solved.
+    _Ratio("solved_rate", "appeal", _closed_appeals, Q(last_solved=True)),
+    _Ratio("reopen_rate", "appeal", _closed_appeals, Q(reopen_count__gt=0)),
+)
+_RATIO_BY_CODE = {ratio.code: ratio for ratio in RATIOS}
+
+
+def _count_ratios(
+    ratios: Iterable[_Ratio], scope: Scope, period: Period, now: datetime, unit: str | None
+) -> dict[int | None, dict[str, KpiValue]]:
+    """Evaluate ratios that share their rows in one query: {unit id (None: the whole scope): {code: value}}."""
+    ratios = list(ratios)
+    first = ratios[0]
+    rows = first.rows(scope, period, now)
+    counts: dict[str, Any] = {}
+    for ratio in ratios:
+        counts[f"{ratio.code}__n"] = Count("pk", filter=ratio.numerator & ratio.denominator)
+        counts[f"{ratio.code}__d"] = Count("pk", filter=ratio.denominator)
+    if unit is None:
+        results: list[dict[str, Any]] = [{"unit": None, **rows.aggregate(**counts)}]
+    else:
+        path = _UNIT_PATHS[first.kind][unit]
+        results = list(rows.values(unit=F(path)).annotate(**counts).order_by())
+    return {
+        row["unit"]: {r.code: KpiValue.of(row[f"{r.code}__n"], row[f"{r.code}__d"]) for r in ratios}
+        for row in results
+    }
+
+
+def _handling_days(scope: Scope, period: Period, unit: str | None) -> dict[int | None, KpiValue]:
+    """Working days from dispatch to answer, summed per unit over the lead assignments answered in the period.
+
+    The work calendar is a table in Python (an admin's entries over the official
+    schedule), not in the database. So the database groups the rows by their pair of
+    Beijing days and counts them, and workdays_between runs once per distinct pair,
+    not once per row: a year holds a few thousand such pairs however many appeals.
+    workdays_between counts (dispatch day, answer day]: an answer on the Nth working
+    day after dispatch took N days, the same count that set its deadline.
+    """
+    groups: dict[str, Any] = {
+        "dispatched_on": TruncDate("dispatched_at", tzinfo=BEIJING),
+        "answered_on": TruncDate("answered_at", tzinfo=BEIJING),
+    }
+    if unit is not None:
+        groups["unit"] = F(_UNIT_PATHS["assignment"][unit])
+    pairs = (
+        _lead_assignments(scope)
+        .filter(period.events("answered_at"))
+        .values(**groups)
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    days: dict[int | None, int] = defaultdict(int)
+    counts: dict[int | None, int] = defaultdict(int)
+    if unit is None:
+        counts[None] = 0  # the whole scope has a value even when nothing was answered
+    for pair in cast(Iterable[dict[str, Any]], pairs):
+        key = pair.get("unit")
+        days[key] += pair["n"] * workcalendar.workdays_between(pair["dispatched_on"], pair["answered_on"])
+        counts[key] += pair["n"]
+    return {key: KpiValue.of(days[key], n) for key, n in counts.items()}
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def _one(code: str, scope: ScopeLike, period: Period, now: datetime | None) -> KpiValue:
+    return _count_ratios([_RATIO_BY_CODE[code]], _scope(scope), period, _now(now), None)[None][code]
+
+
+def on_time_signing(scope: ScopeLike, period: Period, *, now: datetime | None = None) -> KpiValue:
+    """按时签收率: lead assignments signed before sign_due / those whose sign_due falls in the period."""
+    return _one("on_time_signing", scope, period, now)
+
+
+def on_time_answering(scope: ScopeLike, period: Period, *, now: datetime | None = None) -> KpiValue:
+    """按时办结率: lead assignments answered before answer_due / those whose answer_due falls in the period."""
+    return _one("on_time_answering", scope, period, now)
+
+
+def first_satisfaction(scope: ScopeLike, period: Period) -> KpiValue:
+    """首次满意率: first ratings 基本满意 or better / appeals closed in the period with a rating."""
+    return _one("first_satisfaction", scope, period, None)
+
+
+def final_satisfaction(scope: ScopeLike, period: Period) -> KpiValue:
+    """最终满意率: last ratings 基本满意 or better / appeals closed in the period with a rating."""
+    return _one("final_satisfaction", scope, period, None)
+
+
+def praise_rate(scope: ScopeLike, period: Period) -> KpiValue:
+    """好评率: last ratings 满意 or better / appeals closed in the period with a rating."""
+    return _one("praise_rate", scope, period, None)
+
+
+def solved_rate(scope: ScopeLike, period: Period) -> KpiValue:
+    """实际解决率: appeals closed in the period whose last rating says solved / appeals closed in the period."""
+    return _one("solved_rate", scope, period, None)
+
+
+def reopen_rate(scope: ScopeLike, period: Period) -> KpiValue:
+    """重办率: appeals closed in the period reopened at least once / appeals closed in the period."""
+    return _one("reopen_rate", scope, period, None)
+
+
+def mean_handling_days(scope: ScopeLike, period: Period) -> KpiValue:
+    """平均办理时长: total working days dispatch → answer / lead assignments answered in the period."""
+    return _handling_days(_scope(scope), period, None)[None]
+
+
+def _evaluate(
+    scope: ScopeLike, period: Period, now: datetime | None, unit: str | None
+) -> dict[int | None, dict[str, KpiValue]]:
+    scope, moment = _scope(scope), _now(now)
+    groups: dict[Callable[..., Any], list[_Ratio]] = defaultdict(list)
+    for ratio in RATIOS:
+        groups[ratio.rows].append(ratio)
+    found: dict[int | None, dict[str, KpiValue]] = defaultdict(dict)
+    for ratios in groups.values():  # one query per kind of row: four in all
+        for key, values in _count_ratios(ratios, scope, period, moment, unit).items():
+            found[key].update(values)
+    for key, value in _handling_days(scope, period, unit).items():
+        found[key]["mean_handling_days"] = value
+    empty = KpiValue(0, 0, None)
+    return {key: {code: values.get(code, empty) for code in KPIS} for key, values in found.items()}
+
+
+def all_kpis(scope: ScopeLike, period: Period, *, now: datetime | None = None) -> dict[str, KpiValue]:
+    """Every KPI over the scope and period, keyed by code in KPIS order."""
+    return _evaluate(scope, period, now, None)[None]
+
+
+@dataclass(frozen=True)
+class UnitKpis:
+    """One department's or zone's KPIs, for a ranking: every value carries its n."""
+
+    unit_id: int
+    kpis: dict[str, KpiValue]
+
+
+def _by_unit(scope: ScopeLike, period: Period, now: datetime | None, unit: str) -> list[UnitKpis]:
+    found = _evaluate(scope, period, now, unit)
+    return [UnitKpis(key, kpis) for key, kpis in sorted(found.items(), key=lambda item: item[0] or 0) if key]
+
+
+def by_department(scope: ScopeLike, period: Period, *, now: datetime | None = None) -> list[UnitKpis]:
+    """Per lead department with any row in the period (a department with none is left out)."""
+    return _by_unit(scope, period, now, "department")
+
+
+def by_zone(scope: ScopeLike, period: Period, *, now: datetime | None = None) -> list[UnitKpis]:
+    """Per zone with any row in the period."""
+    return _by_unit(scope, period, now, "zone")
