@@ -207,19 +207,29 @@ class DemoLogin:
 # One account per role to try; defined once for the demo-data command and scripts/run_demo.py.
 DEMO_LOGINS: tuple[DemoLogin, ...] = (
     # What each account can try today; the column grows as modules land (appeals, visits, cockpit…).
-    DemoLogin(Role.ENTERPRISE_USER, "gj_enterprise", "企业主页：本企业信息与服务管家（高新区一家重点企业）"),
     DemoLogin(
-        Role.STEWARD, "gj_steward1", "我的企业、企业详情、邀请企业用户（高新区 gj_steward1–4，经开区 5–8）"
+        Role.ENTERPRISE_USER, "gj_enterprise", "企业主页、提交诉求、我的诉求与评价（高新区一家重点企业）"
+    ),
+    DemoLogin(
+        Role.STEWARD,
+        "gj_steward1",
+        "我的企业、代企业登记诉求、回访代录评价、邀请企业用户（高新区 gj_steward1–4，经开区 5–8）",
     ),
     DemoLogin(
         Role.DISPATCHER,
         "gj_dispatcher",
-        "高新区企业库：新增、编辑、导入导出、管家分配与交接（经开区：gj_dispatcher2）",
+        "诉求受理与交办、诉求总览、高新区企业库与管家交接（经开区：gj_dispatcher2）",
     ),
-    DemoLogin(Role.HANDLER, "gj_handler", "高新区市场监督管理局承办人（诉求模块上线后使用）"),
-    DemoLogin(Role.DEPARTMENT_HEAD, "gj_dept_head", "高新区市场监督管理局负责人（诉求模块上线后使用）"),
-    DemoLogin(Role.SUPERVISOR, "gj_supervisor", "高新区企业库与管家安排（经开区：gj_supervisor2）"),
-    DemoLogin(Role.LEADER, "gj_leader", "高新区企业库（电话脱敏）与管家负载（全市：gj_city_leader）"),
+    DemoLogin(
+        Role.HANDLER,
+        "gj_handler",
+        "部门工作台：高新区市场监督管理局的签收、退回、答复（其他部门：gj_handler_tax 等）",
+    ),
+    DemoLogin(Role.DEPARTMENT_HEAD, "gj_dept_head", "同承办人，并接收本部门的催办"),
+    DemoLogin(
+        Role.SUPERVISOR, "gj_supervisor", "诉求总览与督办、高新区企业库与管家安排（经开区：gj_supervisor2）"
+    ),
+    DemoLogin(Role.LEADER, "gj_leader", "诉求总览、红牌提醒、企业库（电话脱敏）（全市：gj_city_leader）"),
     DemoLogin(Role.PROMOTER, "gj_promoter", "高新区企业库（电话脱敏）"),
     DemoLogin(Role.SECONDED_CADRE, "gj_cadre", "挂职干部（挂职交流模块上线后使用）"),
     DemoLogin(Role.SYSADMIN, "gj_sysadmin", "组织机构与用户账号（看不到业务数据）"),
