@@ -83,7 +83,11 @@ class _Replay:
         self.now = now
 
     def later(self, moment: datetime, low_hours: float, high_hours: float) -> datetime | None:
-        step = moment + timedelta(hours=self.rng.uniform(low_hours, high_hours))
+        step = (moment + timedelta(hours=self.rng.uniform(low_hours, high_hours))).astimezone(BEIJING)
+        if not 8 <= step.hour < 18:
+            # Staff act in office hours: a step that would fall at night happens the next morning.
+            morning = step if step.hour < 8 else step + timedelta(days=1)
+            step = datetime.combine(morning.date(), time(8, self.rng.randint(0, 59)), tzinfo=BEIJING)
         return step if step < self.now else None
 
 
