@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
 
 from guanjia.appeals import escalation, lifecycle, services, tasks
+from guanjia.appeals.defaults import ensure_default_categories
 from guanjia.appeals.escalation import Deadline, Level
 from guanjia.appeals.models import AppealCategory, AppealEvent, Channel, Escalation, Outcome
 from guanjia.core.errors import Conflict, NotAllowed, ServiceError
@@ -30,7 +30,7 @@ def at(year: int, month: int, day: int, hour: int, minute: int) -> time_machine.
 
 
 def _route(cast) -> AppealCategory:
-    land = AppealCategory.objects.get(code="land")
+    land = ensure_default_categories()["land"]
     services.set_route(land, cast.zone_a, cast.market_a, by=None)
     cast.head_a = make_user("head_a", cast.market_a, Role.DEPARTMENT_HEAD)
     return land
@@ -38,6 +38,7 @@ def _route(cast) -> AppealCategory:
 
 @pytest.fixture
 def routed(cast):
+    # Not the shared `routed` of conftest.py: the concurrent test below builds the same cast by hand.
     cast.land = _route(cast)
     return cast
 
@@ -227,21 +228,8 @@ def test_supervisor_escalates_by_hand_and_others_may_not(routed):
         escalation.escalate_by_hand(submitted, note="督办", by=cast.supervisor_a)
 
 
-@pytest.fixture(scope="module")
-def _seeded_data_put_back(django_db_blocker):
-    """After this module, put back the rows the data migrations seeded (the default categories).
-
-    A transactional test ends with a flush that empties every table, seeded rows included, and
-    later transactional tests (test_lifecycle's signing race) read "land". Module scope: the
-    flush is the function's teardown, so this runs after it, before the next module's test.
-    """
-    yield
-    with django_db_blocker.unblock():
-        connection.creation.deserialize_db_from_string(connection._test_serialized_contents)  # type: ignore[attr-defined]
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_concurrent_sweeps_escalate_and_notify_once(_seeded_data_put_back):
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sweeps_escalate_and_notify_once():
     cast: Any = build_cast()  # with the routed fixture's extras: land, head_a
     cast.land = _route(cast)
     appeals = [_dispatched(cast) for _ in range(3)] + [_dispatched(cast, sign=False)]

@@ -51,8 +51,9 @@ from django.test import Client
 
 from guanjia.appeals import kpi, lifecycle, services
 from guanjia.appeals.api import KpiSetSerializer
+from guanjia.appeals.defaults import ensure_default_categories
 from guanjia.appeals.kpi import KpiValue, Period, Scope
-from guanjia.appeals.models import Appeal, AppealCategory, Assignment, Channel, Outcome, RatingLevel
+from guanjia.appeals.models import Appeal, Assignment, Channel, Outcome, RatingLevel
 from guanjia.core.models import OrgUnit
 from guanjia.core.roles import Role
 from guanjia.testing import make_user
@@ -86,7 +87,7 @@ def _answer(appeal: Appeal, by, outcome: str = Outcome.SOLVED) -> None:
 @pytest.fixture
 def month(cast):
     """The appeals of the module docstring; returns the cast with the extra actors and the appeals."""
-    land = AppealCategory.objects.get(code="land")
+    land = ensure_default_categories()["land"]
     services.set_route(land, cast.zone_a, cast.market_a, by=None)
     market_b = OrgUnit.objects.create(
         name="经开区市场监管局", code="zone-b-market", kind=OrgUnit.Kind.DEPARTMENT, parent=cast.zone_b

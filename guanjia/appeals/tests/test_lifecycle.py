@@ -10,7 +10,6 @@ from guanjia.appeals import lifecycle, services
 from guanjia.appeals.defaults import ensure_default_categories
 from guanjia.appeals.models import (
     Appeal,
-    AppealCategory,
     AppealEvent,
     Assignment,
     Channel,
@@ -26,18 +25,6 @@ from guanjia.testing import build_cast, make_user, run_concurrently
 
 BJ = ZoneInfo("Asia/Shanghai")
 FRIDAY_BEFORE_SPRING_FESTIVAL = datetime(2026, 2, 13, 15, 0, tzinfo=BJ)
-
-
-@pytest.fixture
-def land(db) -> AppealCategory:
-    return ensure_default_categories()["land"]
-
-
-@pytest.fixture
-def routed(cast, land):
-    services.set_route(land, cast.zone_a, cast.market_a, by=None)
-    cast.head_a = make_user("head_a", cast.market_a, Role.DEPARTMENT_HEAD)
-    return cast
 
 
 def _submit(cast, land, **kwargs):
@@ -192,11 +179,11 @@ def test_who_may_not_handle(routed, land):
     for actor in (cast.steward_a, cast.handler_a, cast.supervisor_a, cast.leader_a, cast.ent_user_a1):
         with pytest.raises(NotAllowed):
             lifecycle.dispatch_appeal(appeal, by=actor)
-    other_zone_dispatcher = make_user("dispatcher_b", cast.centre_b, Role.DISPATCHER)
+    other_zone_dispatcher = cast.dispatcher_b
     with pytest.raises(NotAllowed):
         lifecycle.dispatch_appeal(appeal, by=other_zone_dispatcher)
     lifecycle.dispatch_appeal(appeal, by=cast.dispatcher_a)
-    wrong_department = make_user("handler_centre", cast.centre_a, Role.HANDLER)
+    wrong_department = cast.handler_centre
     for actor in (wrong_department, cast.steward_a, cast.ent_user_a1, cast.outsider, cast.leader_a):
         with pytest.raises(NotAllowed):
             lifecycle.sign_appeal(appeal, by=actor)
@@ -275,8 +262,7 @@ def test_who_sees_which_appeal(routed, land):
     cast = routed
     appeal = _submit(cast, land)
     lifecycle.dispatch_appeal(appeal, by=cast.dispatcher_a)
-    handler_centre = make_user("handler_centre2", cast.centre_a, Role.HANDLER)
-    dispatcher_b = make_user("dispatcher_b2", cast.centre_b, Role.DISPATCHER)
+    handler_centre, dispatcher_b = cast.handler_centre, cast.dispatcher_b
     for user in (
         cast.ent_user_a1,
         cast.steward_a,

@@ -9,11 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from guanjia.appeals import lifecycle, permissions, services
-from guanjia.appeals.defaults import ensure_default_categories
+from guanjia.appeals import lifecycle, permissions
 from guanjia.appeals.models import (
     Appeal,
-    AppealCategory,
     Assignment,
     Channel,
     Outcome,
@@ -21,25 +19,9 @@ from guanjia.appeals.models import (
     RatingLevel,
     Status,
 )
-from guanjia.core.roles import Role
-from guanjia.testing import make_user
 
 BJ = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=BJ)
-
-
-@pytest.fixture
-def land(db) -> AppealCategory:
-    return ensure_default_categories()["land"]
-
-
-@pytest.fixture
-def routed(cast, land):
-    services.set_route(land, cast.zone_a, cast.market_a, by=None)
-    cast.head_a = make_user("head_a", cast.market_a, Role.DEPARTMENT_HEAD)
-    cast.handler_centre = make_user("handler_centre", cast.centre_a, Role.HANDLER)
-    cast.dispatcher_b = make_user("dispatcher_b", cast.centre_b, Role.DISPATCHER)
-    return cast
 
 
 @pytest.fixture
