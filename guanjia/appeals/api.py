@@ -1,25 +1,57 @@
-"""REST API: the category tree with its time limits and the caller's zones' routes (read-only), and the KPIs."""
+"""REST API: the category tree with its time limits and the caller's zones' routes (read-only), the KPIs,
+and the appeals themselves (reads through visible_to, changes through the lifecycle services)."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Prefetch, QuerySet
+import django_filters
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from guanjia.appeals import kpi
-from guanjia.appeals.models import Appeal, AppealCategory, CategoryRoute
+from guanjia.appeals import kpi, lifecycle, permissions
+from guanjia.appeals.models import (
+    Appeal,
+    AppealCategory,
+    AppealEvent,
+    Assignment,
+    CategoryRoute,
+    Channel,
+    Rating,
+    Status,
+)
+from guanjia.appeals.pages import _current_assignments, _overdue
+from guanjia.appeals.serializers import (
+    AnswerSerializer,
+    AppealCreateSerializer,
+    AppealDetailSerializer,
+    AppealSerializer,
+    DeclineSerializer,
+    DispatchSerializer,
+    RateSerializer,
+    ReturnSerializer,
+    VersionSerializer,
+)
 from guanjia.appeals.services import CATEGORY_FIELDS
+from guanjia.core.api import EditConflict
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import BUSINESS_ROLES, Role
+from guanjia.core.workcalendar import BEIJING
+from guanjia.enterprises.models import Enterprise
 from guanjia.enterprises.serializers import ErrorSerializer
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # typing only: django-stubs is a dev dependency
 
 extra_urlpatterns: list = []
 
@@ -274,3 +306,267 @@ class KpiViewSet(viewsets.ViewSet):
 def register(router: DefaultRouter) -> None:
     router.register("appeal-categories", CategoryViewSet, basename="appeal-category")
     router.register("kpis", KpiViewSet, basename="kpi")
+    router.register("appeals", AppealViewSet, basename="appeal")
+
+
+# --- Appeals: reads through visible_to, every change through a lifecycle service ----------------
+
+
+class AppealFilter(django_filters.FilterSet):
+    """The filters of the appeal lists (pages._render_list): status, category with its children,
+    enterprise (one the caller may see), overdue."""
+
+    status = django_filters.ChoiceFilter(choices=Status.choices)
+    category = django_filters.ModelChoiceFilter(
+        queryset=AppealCategory.objects.all(), method="in_category", label=_("诉求类别（含下级类别）")
+    )
+    enterprise = django_filters.ModelChoiceFilter(queryset=Enterprise.objects.none(), label=_("企业"))
+    overdue = django_filters.BooleanFilter(method="only_overdue", label=_("仅看已超期"))
+
+    class Meta:
+        model = Appeal
+        fields = ["status", "category", "enterprise", "overdue"]
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        user = getattr(request, "user", None)
+        # Only an enterprise the caller may see: a department must not find out, by filtering,
+        # which enterprise a confidential appeal belongs to.
+        self.filters["enterprise"].queryset = Enterprise.objects.visible_to(
+            user if isinstance(user, User) else None
+        )
+
+    def in_category(self, queryset: QuerySet[Appeal], name: str, value: AppealCategory) -> QuerySet[Appeal]:
+        return queryset.filter(Q(category=value) | Q(category__parent=value))
+
+    def only_overdue(self, queryset: QuerySet[Appeal], name: str, value: bool) -> QuerySet[Appeal]:
+        return queryset.filter(_overdue(timezone.now())) if value else queryset
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise exceptions.NotAuthenticated()
+    return user
+
+
+APPEAL_ERRORS_400 = OpenApiResponse(
+    description=_("输入有误：{字段: [消息]}；或业务规则不允许：{detail: 消息}"),
+)
+APPEAL_ERRORS_403 = OpenApiResponse(ErrorSerializer, description=_("无权执行此操作"))
+APPEAL_ERRORS_404 = OpenApiResponse(ErrorSerializer, description=_("诉求不存在或不在您的范围内"))
+APPEAL_ERRORS_409 = OpenApiResponse(
+    ErrorSerializer, description=_("诉求已有新的进展（版本号不符）或当前状态不允许此操作：请重新读取")
+)
+
+
+def _transition_schema(
+    summary: StrOrPromise, request: type[serializers.Serializer], description: StrOrPromise = ""
+) -> Any:
+    return extend_schema(
+        summary=summary,
+        description=description,
+        request=request,
+        responses={
+            200: AppealDetailSerializer,
+            400: APPEAL_ERRORS_400,
+            403: APPEAL_ERRORS_403,
+            404: APPEAL_ERRORS_404,
+            409: APPEAL_ERRORS_409,
+        },
+    )
+
+
+def _transition_action(name: str) -> Any:
+    """A POST on one appeal at /api/appeals/{id}/<name>/, without the list's filters and pages."""
+    return action(
+        detail=True, methods=["post"], url_path=name, url_name=name, filter_backends=[], pagination_class=None
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("诉求列表"),
+        description=_("调用者范围内的诉求，新提交的在前；对承办部门保密的诉求不显示企业（null）。"),
+    ),
+    retrieve=extend_schema(
+        summary=_("诉求详情"),
+        description=_("含当前承办记录、办理时间线、评价，以及调用者现在可以执行的操作。"),
+        responses={200: AppealDetailSerializer, 404: APPEAL_ERRORS_404},
+    ),
+    create=extend_schema(
+        summary=_("提交诉求"),
+        description=_(
+            "渠道由调用者角色决定：企业用户为“企业门户”，服务管家为“管家代报”，受理员为“电话/12345 转办”"
+            "（须填外部工单号）。"
+        ),
+        request=AppealCreateSerializer,
+        responses={201: AppealDetailSerializer, 400: APPEAL_ERRORS_400, 403: APPEAL_ERRORS_403},
+    ),
+)
+class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """诉求: every read through Appeal.objects.visible_to (out of scope is 404), every change a
+    lifecycle service. A transition carries the version the client read: a stale one is 409."""
+
+    # The real queryset is get_queryset(); this one only names the model (router, schema).
+    queryset = Appeal.objects.none()
+    serializer_class = AppealSerializer
+    input_serializers: dict[str, type[serializers.Serializer]] = {
+        "create": AppealCreateSerializer,
+        "dispatch_": DispatchSerializer,
+        "decline": DeclineSerializer,
+        "sign": VersionSerializer,
+        "return_": ReturnSerializer,
+        "answer": AnswerSerializer,
+        "rate": RateSerializer,
+    }
+    filterset_class = AppealFilter
+    permission_classes = [IsAuthenticated]
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        if self.action == "retrieve":
+            return AppealDetailSerializer
+        return self.input_serializers.get(self.action or "", AppealSerializer)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
+        user = self.request.user if hasattr(self, "request") else None
+        if isinstance(user, User):
+            context["visibility"] = permissions.EnterpriseVisibility(user)
+        return context
+
+    def get_queryset(self) -> QuerySet[Appeal]:
+        user = self.request.user
+        queryset = (
+            Appeal.objects.visible_to(user if isinstance(user, User) else None)
+            .select_related("enterprise", "category", "category__parent")
+            .order_by("-submitted_at", "-pk")
+        )
+        if self.action == "list":
+            return queryset.prefetch_related(_current_assignments())
+        return queryset.prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.select_related("department").order_by("dispatched_at", "id"),
+            ),
+            Prefetch("events", queryset=AppealEvent.objects.select_related("actor", "actor__unit")),
+            Prefetch("ratings", queryset=Rating.objects.select_related("rated_by", "rated_by__unit")),
+        )
+
+    def _show(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
+        # Read back through the scoped queryset so the answer has the same shape as a GET.
+        appeal = get_object_or_404(self.get_queryset(), pk=pk)
+        data = AppealDetailSerializer(appeal, context=self.get_serializer_context()).data
+        return Response(data, status=status_code)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = _user(request)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        enterprise: Enterprise = data["enterprise"]
+        channel = permissions.submit_channel(enterprise, user)
+        if channel is None:
+            raise exceptions.PermissionDenied(_("您不能为该企业提交诉求"))
+        external_due = None
+        if channel == Channel.PHONE:
+            if not data["external_ticket"].strip():
+                raise serializers.ValidationError(
+                    {"external_ticket": [_("受理员录入电话或 12345 转办诉求时须填写外部工单号")]}
+                )
+            if data["external_due"] is not None:
+                # As the page's form: the day's 24:00 Beijing time.
+                external_due = datetime.combine(data["external_due"] + timedelta(days=1), time(0), BEIJING)
+        appeal = lifecycle.submit_appeal(
+            enterprise,
+            title=data["title"],
+            body=data["body"],
+            channel=channel,
+            by=user,
+            category=data["category"],
+            handling=data["handling"],
+            urgent=data["urgent"],
+            confidential=data["confidential"],
+            external_ticket=data["external_ticket"].strip() if channel == Channel.PHONE else "",
+            external_due=external_due,
+        )
+        return self._show(appeal.pk, status.HTTP_201_CREATED)
+
+    def _transition(self, request: Request) -> tuple[Appeal, dict[str, Any], User]:
+        """The appeal in scope (else 404), the validated input, and the version check."""
+        user = _user(request)
+        appeal = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        # Judge the write against the state the client read. The lifecycle's conditional UPDATE
+        # on (id, status, version) still catches a change that lands between here and there.
+        if data["version"] != appeal.version:
+            raise EditConflict(
+                _("该诉求已有新的进展（当前版本 %(current)s，您读取的是 %(sent)s），请重新读取后再提交")
+                % {"current": appeal.version, "sent": data["version"]}
+            )
+        return appeal, data, user
+
+    @_transition_schema(
+        _("交办"), DispatchSerializer, _("受理员受理（如未受理）并交办给主办部门和协办部门。")
+    )
+    # Not named `dispatch`: that would replace the view's own request dispatch.
+    @_transition_action("dispatch")
+    def dispatch_(self, request: Request, pk: str | None = None) -> Response:
+        appeal, data, user = self._transition(request)
+        lifecycle.dispatch_appeal(
+            appeal,
+            to=data["department"],
+            co=list(data["co_departments"]),
+            category=data["category"],
+            note=data["note"],
+            by=user,
+        )
+        return self._show(appeal.pk)
+
+    @_transition_schema(_("不予受理"), DeclineSerializer)
+    @_transition_action("decline")
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        appeal, data, user = self._transition(request)
+        lifecycle.decline_appeal(appeal, reason=data["reason"], advice=data["advice"], by=user)
+        return self._show(appeal.pk)
+
+    @_transition_schema(_("签收"), VersionSerializer, _("主办部门的承办人或部门负责人签收。"))
+    @_transition_action("sign")
+    def sign(self, request: Request, pk: str | None = None) -> Response:
+        appeal, _data, user = self._transition(request)
+        lifecycle.sign_appeal(appeal, by=user)
+        return self._show(appeal.pk)
+
+    @_transition_schema(_("退回"), ReturnSerializer, _("签收前或签收后 1 个工作日内，主办部门退回受理员。"))
+    @_transition_action("return")
+    def return_(self, request: Request, pk: str | None = None) -> Response:
+        appeal, data, user = self._transition(request)
+        lifecycle.return_appeal(appeal, reason=data["reason"], by=user)
+        return self._show(appeal.pk)
+
+    @_transition_schema(_("答复"), AnswerSerializer)
+    @_transition_action("answer")
+    def answer(self, request: Request, pk: str | None = None) -> Response:
+        appeal, data, user = self._transition(request)
+        lifecycle.answer_appeal(appeal, answer=data["answer"], outcome=data["outcome"], by=user)
+        return self._show(appeal.pk)
+
+    @_transition_schema(
+        _("评价"),
+        RateSerializer,
+        _("企业用户评价答复；服务管家或受理员回访时以 on_behalf=true 代为记录。不满意时重办。"),
+    )
+    @_transition_action("rate")
+    def rate(self, request: Request, pk: str | None = None) -> Response:
+        appeal, data, user = self._transition(request)
+        lifecycle.rate_appeal(
+            appeal,
+            level=data["level"],
+            solved=data["solved"],
+            comment=data["comment"],
+            on_behalf=data["on_behalf"],
+            by=user,
+        )
+        return self._show(appeal.pk)
