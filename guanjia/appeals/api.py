@@ -30,7 +30,7 @@ from guanjia.appeals.models import (
     Rating,
     Status,
 )
-from guanjia.appeals.pages import _current_assignments, _overdue
+from guanjia.appeals.presentation import current_assignments, overdue_q
 from guanjia.appeals.serializers import (
     AnswerSerializer,
     AppealCreateSerializer,
@@ -313,7 +313,7 @@ def register(router: DefaultRouter) -> None:
 
 
 class AppealFilter(django_filters.FilterSet):
-    """The filters of the appeal lists (pages._render_list): status, category with its children,
+    """The filters of the appeal lists (as on the pages): status, category with its children,
     enterprise (one the caller may see), overdue."""
 
     status = django_filters.ChoiceFilter(choices=Status.choices)
@@ -340,7 +340,7 @@ class AppealFilter(django_filters.FilterSet):
         return queryset.filter(Q(category=value) | Q(category__parent=value))
 
     def only_overdue(self, queryset: QuerySet[Appeal], name: str, value: bool) -> QuerySet[Appeal]:
-        return queryset.filter(_overdue(timezone.now())) if value else queryset
+        return queryset.filter(overdue_q(timezone.now())) if value else queryset
 
 
 def _user(request: Request) -> User:
@@ -443,7 +443,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             .order_by("-submitted_at", "-pk")
         )
         if self.action == "list":
-            return queryset.prefetch_related(_current_assignments())
+            return queryset.prefetch_related(current_assignments())
         return queryset.prefetch_related(
             Prefetch(
                 "assignments",

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from guanjia.appeals import escalation, lifecycle, permissions
+from guanjia.appeals import lifecycle, permissions, presentation
 from guanjia.appeals.forms import (
     AnswerForm,
     AppealFilterForm,
@@ -55,15 +55,9 @@ from guanjia.core.roles import Role
 from guanjia.enterprises.models import Enterprise, EnterpriseMembership
 
 ZONE_LIST_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER)
-IN_HAND = (Status.DISPATCHED, Status.SIGNED, Status.WAITING)
+IN_HAND = presentation.IN_HAND
 HIDDEN_ENTERPRISE = gettext_lazy("（企业要求保密）")
 
-EVENT_LABELS = {
-    "submit": gettext_lazy("提交"),
-    "accept": gettext_lazy("受理"),
-    **lifecycle.ACTION_LABELS,
-    **escalation.EVENT_LABELS,
-}
 FORM_ACTION_LABELS = {
     **lifecycle.ACTION_LABELS,
     "rate": gettext_lazy("评价"),
@@ -152,19 +146,11 @@ def next_step(appeal: Appeal, lead: Assignment | None) -> str:
 # --- querysets ----------------------------------------------------------------
 
 
-def _current_assignments() -> Prefetch:
-    return Prefetch(
-        "assignments",
-        queryset=Assignment.objects.filter(is_current=True).select_related("department"),
-        to_attr="current_assignments",
-    )
-
-
 def _list_queryset(user: User) -> QuerySet[Appeal]:
     return (
         Appeal.objects.visible_to(user)
         .select_related("enterprise", "category", "category__parent")
-        .prefetch_related(_current_assignments())
+        .prefetch_related(presentation.current_assignments())
     )
 
 
@@ -254,13 +240,6 @@ def my_appeals(request: AuthedRequest) -> HttpResponse:
     return render(request, "appeals/mine.html", context)
 
 
-def _overdue(now: datetime) -> Q:
-    late_leads = Assignment.objects.filter(
-        is_current=True, is_lead=True, answered_at__isnull=True, answer_due__lte=now
-    ).values("appeal_id")
-    return Q(status=Status.SUBMITTED, accept_due__lte=now) | Q(status__in=IN_HAND, pk__in=late_leads)
-
-
 def _render_list(request: AuthedRequest, queryset: QuerySet[Appeal], *, title: str) -> HttpResponse:
     now = timezone.now()
     filters = AppealFilterForm(request.GET or None)
@@ -277,13 +256,13 @@ def _render_list(request: AuthedRequest, queryset: QuerySet[Appeal], *, title: s
             category = filters.cleaned_data["category"]
             queryset = queryset.filter(Q(category=category) | Q(category__parent=category))
         if filters.cleaned_data["overdue"]:
-            queryset = queryset.filter(_overdue(now))
+            queryset = queryset.filter(presentation.overdue_q(now))
     page = _page(request, queryset.order_by("-submitted_at", "-pk"), 50)
     visibility = permissions.EnterpriseVisibility(request.user)
     rows = []
     for appeal in page:
         lead = permissions.current_lead(appeal)
-        due = _row_due(appeal, lead)
+        due = presentation.row_due(appeal, lead)
         rows.append(
             {
                 "appeal": appeal,
@@ -302,17 +281,6 @@ def _render_list(request: AuthedRequest, queryset: QuerySet[Appeal], *, title: s
     }
     template = "appeals/_list_table.html" if request.headers.get("HX-Request") else "appeals/list.html"
     return render(request, template, context)
-
-
-def _row_due(appeal: Appeal, lead: Assignment | None) -> datetime | None:
-    """The deadline that matters now: accepting, answering or rating."""
-    if appeal.status == Status.SUBMITTED:
-        return appeal.accept_due
-    if appeal.status in IN_HAND and lead is not None:
-        return lead.answer_due
-    if appeal.status == Status.ANSWERED:
-        return appeal.rate_due
-    return None
 
 
 @role_required(*ZONE_LIST_ROLES)
@@ -437,18 +405,6 @@ def _action_form(action: str, appeal: Appeal, data: Any = None) -> forms.Form:
     return form_class(data, prefix=action)
 
 
-def _actor_name(actor: User | None, appeal: Appeal, shown: bool) -> str:
-    if actor is None:
-        return _("系统")
-    if not shown:
-        # A confidential appeal: the department must not learn the enterprise from who acted for it.
-        if actor.pk == appeal.enterprise.steward_id:
-            return _("服务管家")
-        if actor.unit_id is None:
-            return _("企业")
-    return f"{actor}（{actor.unit}）" if actor.unit_id else str(actor)
-
-
 def _render_detail(
     request: AuthedRequest, appeal: Appeal, bound: dict[str, forms.Form] | None = None
 ) -> HttpResponse:
@@ -486,12 +442,12 @@ def _render_detail(
         "events": [
             {
                 "event": e,
-                "label": EVENT_LABELS.get(e.action, e.action),
-                "actor": _actor_name(e.actor, appeal, shown),
+                "label": presentation.EVENT_LABELS.get(e.action, e.action),
+                "actor": presentation.actor_name(e.actor, appeal, shown),
             }
             for e in events
         ],
-        "ratings": [{"rating": r, "by": _actor_name(r.rated_by, appeal, shown)} for r in ratings],
+        "ratings": [{"rating": r, "by": presentation.actor_name(r.rated_by, appeal, shown)} for r in ratings],
         "actions": actions,
         "forms": action_forms,
         "page_title": str(appeal),

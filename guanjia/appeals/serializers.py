@@ -27,7 +27,7 @@ from guanjia.appeals.models import (
     Rating,
     RatingLevel,
 )
-from guanjia.appeals.pages import EVENT_LABELS, _actor_name, _row_due
+from guanjia.appeals.presentation import EVENT_LABELS, actor_name, row_due
 from guanjia.core.models import OrgUnit, User
 from guanjia.enterprises.models import Enterprise
 
@@ -98,7 +98,7 @@ class EventSerializer(serializers.ModelSerializer):
 
     def get_actor_name(self, obj: AppealEvent) -> str:
         appeal = self.context["appeal"]
-        return str(_actor_name(obj.actor, appeal, _shown(self, appeal)))
+        return str(actor_name(obj.actor, appeal, _shown(self, appeal)))
 
 
 class RatingSerializer(serializers.ModelSerializer):
@@ -112,7 +112,7 @@ class RatingSerializer(serializers.ModelSerializer):
 
     def get_rated_by_name(self, obj: Rating) -> str:
         appeal = self.context["appeal"]
-        return str(_actor_name(obj.rated_by, appeal, _shown(self, appeal)))
+        return str(actor_name(obj.rated_by, appeal, _shown(self, appeal)))
 
 
 APPEAL_FIELDS = [
@@ -180,11 +180,11 @@ class AppealSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_due(self, obj: Appeal) -> str | None:
-        due = _row_due(obj, permissions.current_lead(obj))
+        due = row_due(obj, permissions.current_lead(obj))
         return serializers.DateTimeField().to_representation(due) if due is not None else None
 
     def get_overdue(self, obj: Appeal) -> bool:
-        due: datetime | None = _row_due(obj, permissions.current_lead(obj))
+        due: datetime | None = row_due(obj, permissions.current_lead(obj))
         return due is not None and due <= timezone.now()
 
 
