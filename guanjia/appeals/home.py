@@ -1,0 +1,136 @@
+"""What the appeals app puts on each role's home page: the counts that call for action, and where to act."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanjia.appeals.models import OPEN_STATUSES, Appeal, Assignment, Escalation, Status
+from guanjia.appeals.presentation import IN_HAND
+from guanjia.core.home import HomeSection
+from guanjia.core.models import User
+from guanjia.core.roles import Role
+
+
+def _section(
+    title: str, cards: list[tuple[str, int, bool]], link: str, label: str, order: int
+) -> HomeSection:
+    """cards: (label, count, urgent) — urgent counts are shown in red when not zero."""
+    return HomeSection(
+        title,
+        "appeals/home_counts.html",
+        {
+            "cards": [{"label": c, "count": n, "urgent": u and n > 0} for c, n, u in cards],
+            "link": link,
+            "label": label,
+        },
+        order=order,
+    )
+
+
+def sections(user: User) -> list[HomeSection]:
+    found: list[HomeSection] = []
+    now = timezone.now()
+    visible = Appeal.objects.visible_to(user)
+    if user.has_role(Role.ENTERPRISE_USER):
+        mine = visible.aggregate(
+            open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+            to_rate=Count("id", filter=Q(status=Status.ANSWERED)),
+        )
+        found.append(
+            _section(
+                _("我的诉求"),
+                [(_("办理中"), mine["open"], False), (_("待评价"), mine["to_rate"], True)],
+                "appeals:mine",
+                _("查看我的诉求"),
+                order=6,
+            )
+        )
+    if user.has_role(Role.STEWARD):
+        served = visible.filter(enterprise__steward=user).aggregate(
+            open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+            to_rate=Count("id", filter=Q(status=Status.ANSWERED)),
+        )
+        found.append(
+            _section(
+                _("我服务企业的诉求"),
+                [
+                    (_("办理中"), served["open"], False),
+                    (_("待企业评价（可回访代录）"), served["to_rate"], False),
+                ],
+                "appeals:stewarded",
+                _("查看诉求"),
+                order=11,
+            )
+        )
+    if user.has_role(Role.DISPATCHER):
+        queue = visible.filter(zone_id__in=user.zone_ids()).aggregate(
+            submitted=Count("id", filter=Q(status=Status.SUBMITTED)),
+            late=Count("id", filter=Q(status=Status.SUBMITTED, accept_due__lte=now)),
+            returned=Count("id", filter=Q(status=Status.RETURNED)),
+        )
+        found.append(
+            _section(
+                _("诉求受理"),
+                [
+                    (_("待受理"), queue["submitted"], False),
+                    (_("受理超期"), queue["late"], True),
+                    (_("被退回"), queue["returned"], True),
+                ],
+                "appeals:queue",
+                _("进入受理台"),
+                order=3,
+            )
+        )
+    if user.has_any_role((Role.HANDLER, Role.DEPARTMENT_HEAD)) and user.unit_id:
+        work = Assignment.objects.filter(
+            department_id=user.unit_id,
+            is_current=True,
+            answered_at__isnull=True,
+            returned_at__isnull=True,
+            appeal__status__in=IN_HAND,
+        ).aggregate(
+            to_sign=Count("id", filter=Q(is_lead=True, appeal__status=Status.DISPATCHED)),
+            doing=Count("id", filter=~Q(is_lead=True, appeal__status=Status.DISPATCHED)),
+            overdue=Count("id", filter=Q(answer_due__lte=now)),
+        )
+        found.append(
+            _section(
+                _("部门工作台"),
+                [
+                    (_("待签收"), work["to_sign"], False),
+                    (_("办理中"), work["doing"], False),
+                    (_("已超期"), work["overdue"], True),
+                ],
+                "appeals:worklist",
+                _("进入工作台"),
+                order=3,
+            )
+        )
+    if user.has_any_role((Role.SUPERVISOR, Role.LEADER)):
+        zone = visible.filter(zone_id__in=user.zone_ids())
+        overview = zone.aggregate(open=Count("id", filter=Q(status__in=OPEN_STATUSES)))
+        late = (
+            Assignment.objects.filter(
+                appeal__in=zone, is_current=True, is_lead=True, answered_at__isnull=True, answer_due__lte=now
+            )
+            .filter(appeal__status__in=IN_HAND)
+            .count()
+        )
+        red = Escalation.objects.filter(
+            appeal__in=zone,
+            level=Escalation.Level.RED,
+            assignment__is_current=True,
+            assignment__answered_at__isnull=True,
+        ).count()
+        found.append(
+            _section(
+                _("诉求概况"),
+                [(_("办理中"), overview["open"], False), (_("答复超期"), late, True), (_("红牌"), red, True)],
+                "appeals:list",
+                _("诉求总览"),
+                order=4,
+            )
+        )
+    return found
