@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from guanjia.appeals import lifecycle, permissions, presentation
+from guanjia.appeals import exporting, lifecycle, permissions, presentation
 from guanjia.appeals.forms import (
     AnswerForm,
     AppealFilterForm,
@@ -56,7 +56,7 @@ from guanjia.enterprises.models import Enterprise, EnterpriseMembership
 
 ZONE_LIST_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER)
 IN_HAND = presentation.IN_HAND
-HIDDEN_ENTERPRISE = gettext_lazy("（企业要求保密）")
+HIDDEN_ENTERPRISE = presentation.HIDDEN_ENTERPRISE
 
 FORM_ACTION_LABELS = {
     **lifecycle.ACTION_LABELS,
@@ -230,6 +230,8 @@ def my_appeals(request: AuthedRequest) -> HttpResponse:
     queryset = (
         _list_queryset(request.user).filter(enterprise_id__in=enterprise_ids).order_by("-submitted_at", "-pk")
     )
+    if request.GET.get("format") == "xlsx":
+        return exporting.export_appeals(queryset, request.user, title=_("我的诉求"))
     page = _page(request, queryset)
     rows = []
     for appeal in page:
@@ -257,6 +259,8 @@ def _render_list(request: AuthedRequest, queryset: QuerySet[Appeal], *, title: s
             queryset = queryset.filter(Q(category=category) | Q(category__parent=category))
         if filters.cleaned_data["overdue"]:
             queryset = queryset.filter(presentation.overdue_q(now))
+    if request.GET.get("format") == "xlsx":
+        return exporting.export_appeals(queryset, request.user, title=title)
     page = _page(request, queryset.order_by("-submitted_at", "-pk"), 50)
     visibility = permissions.EnterpriseVisibility(request.user)
     rows = []

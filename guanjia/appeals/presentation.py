@@ -13,6 +13,7 @@ from guanjia.appeals.models import Appeal, Assignment, Status
 from guanjia.core.models import User
 
 IN_HAND = (Status.DISPATCHED, Status.SIGNED, Status.WAITING)
+HIDDEN_ENTERPRISE = gettext_lazy("（企业要求保密）")
 
 EVENT_LABELS = {
     "submit": gettext_lazy("提交"),

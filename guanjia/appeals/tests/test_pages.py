@@ -510,3 +510,45 @@ def test_list_queries_do_not_grow_with_rows(routed, land, login, page):
     add(18)
     many = _queries(client, reverse(page))
     assert few == many, (few, many)
+
+
+def test_list_export_is_scoped_hides_confidential_enterprises_and_is_audited(routed, land, login):
+    import io
+
+    from openpyxl import load_workbook
+
+    from guanjia.core.models import AuditRecord
+
+    cast = routed
+    secret = lifecycle.submit_appeal(
+        cast.ent_a1,
+        title="保密的诉求",
+        body="b",
+        channel=Channel.PORTAL,
+        by=cast.ent_user_a1,
+        category=land,
+        confidential=True,
+    )
+    lifecycle.dispatch_appeal(secret, by=cast.dispatcher_a)
+    lifecycle.submit_appeal(
+        cast.ent_b1, title="经开区的诉求", body="b", channel=Channel.STEWARD, by=cast.steward_b
+    )
+
+    def rows(user, url):
+        response = login(user).get(url, {"format": "xlsx"})
+        assert response.status_code == 200 and response["Content-Type"].endswith("sheet"), response.content[
+            :300
+        ]
+        sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+        return [list(r) for r in sheet.iter_rows(values_only=True)][1:]
+
+    zone = rows(cast.dispatcher_a, reverse("appeals:list"))
+    assert [r[1] for r in zone] == ["保密的诉求"]  # zone B's appeal is not zone A's business
+    assert zone[0][2] == cast.ent_a1.name  # the zone's staff see the enterprise
+    assert AuditRecord.objects.filter(action="appeal.export", actor=cast.dispatcher_a).exists()
+    own = rows(cast.ent_user_a1, reverse("appeals:mine"))
+    assert [r[1] for r in own] == ["保密的诉求"]
+    for who in ("handler_a", "steward_a2", "outsider"):
+        assert (
+            login(getattr(cast, who)).get(reverse("appeals:list"), {"format": "xlsx"}).status_code == 403
+        ), who
