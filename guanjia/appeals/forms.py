@@ -204,3 +204,12 @@ class AppealFilterForm(PageFormMixin, forms.Form):
         empty_label=_("全部"),
     )
     overdue = forms.BooleanField(label=_("仅看已超期"), required=False)
+
+
+class EscalateForm(PageFormMixin, forms.Form):
+    note = forms.CharField(label=_("督办意见"), widget=forms.Textarea(attrs={"rows": 3}))
+    to_leader = forms.BooleanField(
+        label=_("提请领导协调"),
+        required=False,
+        help_text=_("勾选后通知本园区领导协调，每个承办环节只能提请一次"),
+    )

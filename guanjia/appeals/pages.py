@@ -25,13 +25,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from guanjia.appeals import exporting, lifecycle, permissions, presentation
+from guanjia.appeals import escalation, exporting, lifecycle, permissions, presentation
 from guanjia.appeals.forms import (
     AnswerForm,
     AppealFilterForm,
     AppealForm,
     DeclineForm,
     DispatchForm,
+    EscalateForm,
     PhoneTransferForm,
     RatingForm,
     ReturnForm,
@@ -62,6 +63,7 @@ FORM_ACTION_LABELS = {
     **lifecycle.ACTION_LABELS,
     "rate": gettext_lazy("评价"),
     "rate_on_behalf": gettext_lazy("回访代录评价"),
+    "escalate": gettext_lazy("督办"),
 }
 ACTION_FORMS: dict[str, type[forms.Form]] = {
     "dispatch": DispatchForm,
@@ -70,6 +72,7 @@ ACTION_FORMS: dict[str, type[forms.Form]] = {
     "answer": AnswerForm,
     "rate": RatingForm,
     "rate_on_behalf": RatingForm,
+    "escalate": EscalateForm,
 }
 
 
@@ -482,6 +485,8 @@ def _perform(action: str, appeal: Appeal, data: dict[str, Any], by: User) -> Non
         lifecycle.return_appeal(appeal, reason=data["reason"], by=by)
     elif action == "answer":
         lifecycle.answer_appeal(appeal, answer=data["answer"], outcome=data["outcome"], by=by)
+    elif action == "escalate":
+        escalation.escalate_by_hand(appeal, note=data["note"], to_leader=data["to_leader"], by=by)
     elif action in ("rate", "rate_on_behalf"):
         lifecycle.rate_appeal(
             appeal,

@@ -20,7 +20,7 @@ DEPARTMENT_ROLES = frozenset({Role.HANDLER, Role.DEPARTMENT_HEAD})
 ZONE_STAFF_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER})
 
 # The order the forms appear on the appeal page.
-ACTIONS = ("dispatch", "decline", "sign", "return", "answer", "rate", "rate_on_behalf")
+ACTIONS = ("dispatch", "decline", "sign", "return", "answer", "rate", "rate_on_behalf", "escalate")
 
 
 def is_member(user: User, enterprise_id: int) -> bool:
@@ -94,6 +94,14 @@ def available_actions(appeal: Appeal, user: User) -> list[str]:
         steward = user.has_role(Role.STEWARD) and appeal.enterprise.steward_id == user.pk
         if steward or _is_dispatcher(appeal, user):
             found.add("rate_on_behalf")
+    # 督办 (escalation.escalate_by_hand): a supervisor of the zone, while a department holds the appeal.
+    if (
+        user.has_role(Role.SUPERVISOR)
+        and appeal.zone_id in user.zone_ids()
+        and appeal.status in (Status.DISPATCHED, Status.SIGNED, Status.WAITING)
+        and current_lead(appeal) is not None
+    ):
+        found.add("escalate")
     return [a for a in ACTIONS if a in found]
 
 

@@ -143,7 +143,9 @@ def enterprise_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     enterprise = _visible_enterprise(request, pk)
     if not services.can_edit(request.user, enterprise):
         raise PermissionDenied
-    form = EnterpriseForm(request.POST or None, instance=Enterprise.objects.get(pk=pk), user=request.user)
+    # The form gets an instance of its own: validation writes into it, and update_enterprise
+    # compares the untouched `enterprise` with the cleaned data to know what changed.
+    form = EnterpriseForm(request.POST or None, instance=_visible_enterprise(request, pk), user=request.user)
     if request.method == "POST":
         _take_posted_version(request, enterprise)
         if form.is_valid():

@@ -552,3 +552,32 @@ def test_list_export_is_scoped_hides_confidential_enterprises_and_is_audited(rou
         assert (
             login(getattr(cast, who)).get(reverse("appeals:list"), {"format": "xlsx"}).status_code == 403
         ), who
+
+
+def test_supervisor_escalates_from_the_appeal_page_and_nobody_else_can(routed, land, login):
+    from guanjia.appeals.models import Escalation
+    from guanjia.core.models import Notification
+
+    cast = routed
+    appeal = lifecycle.submit_appeal(
+        cast.ent_a1, title="督办测试", body="b", channel=Channel.PORTAL, by=cast.ent_user_a1, category=land
+    )
+    url = reverse("appeals:detail", args=[appeal.pk])
+    act = reverse("appeals:act", args=[appeal.pk, "escalate"])
+    assert "督办意见" not in login(cast.supervisor_a).get(url).content.decode()  # nobody holds it yet
+    lifecycle.dispatch_appeal(appeal, by=cast.dispatcher_a)
+    appeal.refresh_from_db()
+    assert "督办意见" in login(cast.supervisor_a).get(url).content.decode()
+    for who in ("dispatcher_a", "leader_a", "handler_a", "steward_a"):
+        assert "督办意见" not in login(getattr(cast, who)).get(url).content.decode(), who
+        login(getattr(cast, who)).post(act, {"escalate-note": "请加快", "version": appeal.version})
+    assert not Escalation.objects.exists()
+    response = login(cast.supervisor_a).post(
+        act, {"escalate-note": "请本周内答复", "version": appeal.version}
+    )
+    assert response.status_code == 302
+    escalation = Escalation.objects.get()
+    assert escalation.by == cast.supervisor_a and escalation.level == Escalation.Level.MANUAL
+    assert Notification.objects.filter(user=cast.head_a).exists()
+    empty = login(cast.supervisor_a).post(act, {"escalate-note": "", "version": appeal.version})
+    assert "督办意见" in empty.content.decode() and Escalation.objects.count() == 1

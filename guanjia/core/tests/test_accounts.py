@@ -147,3 +147,16 @@ def test_an_expired_lock_starts_the_count_afresh(cast):
         assert "用户名或密码不正确" in response.content.decode()
         assert not User.objects.get(pk=cast.steward_a.pk).is_locked()
         assert _attempt(client, "steward_a", PASSWORD).status_code == 302
+
+
+def test_only_the_security_admin_revokes_roles(cast, login):
+    url = reverse("core:role-revoke", args=[cast.steward_a.pk])
+    for who in ("sysadmin", "auditor", "dispatcher_a", "leader_city"):
+        assert login(getattr(cast, who)).post(url, {"role": Role.STEWARD}).status_code == 403, who
+    assert cast.steward_a.has_role(Role.STEWARD)
+    response = login(cast.secadmin).post(url, {"role": Role.STEWARD})
+    assert response.status_code == 302
+    assert not RoleGrant.objects.filter(user=cast.steward_a, role=Role.STEWARD).exists()
+    assert AuditRecord.objects.filter(action="role.revoke", object_id=str(cast.steward_a.pk)).exists()
+    again = login(cast.secadmin).post(url, {"role": Role.STEWARD}, follow=True)
+    assert "没有角色" in again.content.decode()
