@@ -261,6 +261,7 @@ def dispatch_appeal(
                 dispatched_at=now,
                 sign_due=due.sign_due,
                 answer_due=due.answer_due,
+                original_answer_due=due.answer_due,
                 answer_days=due.answer_days,
                 provisional=due.provisional,
             )
@@ -431,6 +432,7 @@ def _reopen(appeal: Appeal, lead: Assignment, *, by: User, now: datetime, note: 
         signed_at=now,
         signed_by=None,
         answer_due=due.answer_due,
+        original_answer_due=due.answer_due,
         answer_days=due.answer_days,
         provisional=due.provisional,
     )

@@ -193,6 +193,22 @@ class Appeal(models.Model):
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
     rate_due = models.DateTimeField(_("评价期限"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # 合并: a duplicate mirrors its master until the master is answered, then goes on alone.
+    master = models.ForeignKey(
+        "self",
+        verbose_name=_("主诉求"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    merged_at = models.DateTimeField(_("合并时间"), null=True, blank=True)
+    # 领导协调 after the second reopen: the leader's decision; the next answer is final.
+    coordination = models.TextField(_("领导协调意见"), blank=True)
+    coordinated_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    coordinated_at = models.DateTimeField(_("协调时间"), null=True, blank=True)
 
     objects = AppealQuerySet.as_manager()
 
@@ -203,7 +219,9 @@ class Appeal(models.Model):
             models.Index(fields=["zone", "status", "accept_due"], name="appeal_queue_idx"),
             models.Index(fields=["enterprise", "submitted_at"], name="appeal_enterprise_idx"),
             models.Index(
-                fields=["rate_due"], name="appeal_rate_due_idx", condition=models.Q(status="answered")
+                fields=["rate_due"],
+                name="appeal_rate_wait_idx",
+                condition=models.Q(status__in=["answered", "declined"]),
             ),
         ]
 
@@ -233,13 +251,24 @@ class Assignment(models.Model):
     signed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
     return_reason = models.TextField(_("退回理由"), blank=True)
+    # answer_due is the deadline in force (extensions and pauses applied); the first one stays in
+    # original_answer_due, and each Extension and Pause row keeps what moved it.
     answer_due = models.DateTimeField(_("答复期限"))
+    original_answer_due = models.DateTimeField(_("原答复期限"))
     answer_days = models.PositiveSmallIntegerField(_("答复时限（工作日）"))
+    paused_days = models.PositiveSmallIntegerField(_("暂停工作日"), default=0)
+    extension_days = models.PositiveSmallIntegerField(_("已批准延期工作日"), default=0)
     provisional = models.BooleanField(_("期限为临时计算"), default=False)
     answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
     answered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(_("答复结果"), max_length=10, choices=Outcome.choices, blank=True)
     answer = models.TextField(_("答复内容"), blank=True)
+    # An answer waiting for the department head's approval (a step inside 办理中, not a state).
+    draft_answer = models.TextField(_("待审核答复"), blank=True)
+    draft_outcome = models.CharField(_("待审核答复结果"), max_length=10, choices=Outcome.choices, blank=True)
+    drafted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    drafted_at = models.DateTimeField(_("提交审核时间"), null=True, blank=True)
+    approved_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         verbose_name = _("承办记录")
@@ -294,6 +323,10 @@ class Rating(models.Model):
     rated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     on_behalf = models.BooleanField(_("回访代录"), default=False)
     at = models.DateTimeField()
+    # 申诉复核: a supervisor's decision replaces the level in the final-satisfaction KPIs.
+    reviewed_level = models.PositiveSmallIntegerField(
+        _("复核后评价"), choices=RatingLevel.choices, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("评价")
@@ -358,3 +391,129 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appeal_id} {self.get_level_display()}"
+
+
+class Pause(models.Model):
+    """补充材料: the department waits for the enterprise; the clock stops (≤2 per assignment, ≤5 working days)."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="pauses")
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="pauses")
+    request = models.TextField(_("所需材料"))
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(_("暂停时间"))
+    resume_by = models.DateTimeField(_("最迟恢复时间"))
+    resumed_at = models.DateTimeField(_("恢复时间"), null=True, blank=True)
+    resumed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reply = models.TextField(_("补充说明"), blank=True)
+    working_days = models.PositiveSmallIntegerField(_("暂停工作日"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("补充材料")
+        verbose_name_plural = _("补充材料")
+        ordering = ["started_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["resume_by"], name="pause_open_idx", condition=models.Q(resumed_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id} 补充材料"
+
+
+class Extension(models.Model):
+    """延期: asked by the department, decided by a supervisor; approved days move answer_due."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        DENIED = "denied", _("未批准")
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extensions")
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="extensions")
+    days = models.PositiveSmallIntegerField(_("延期工作日"), validators=[MinValueValidator(1)])
+    reason = models.TextField(_("延期理由"))
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("申请时间"))
+    state = models.CharField(_("审批状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    version = models.PositiveIntegerField(default=1)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审批意见"), blank=True)
+    previous_due = models.DateTimeField(_("原期限"), null=True, blank=True)
+    new_due = models.DateTimeField(_("新期限"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment"], condition=models.Q(state="pending"), name="one_pending_extension"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id} 延期 {self.days}"
+
+
+class Review(models.Model):
+    """申诉复核, decided by a supervisor: a department disputes a rating, or a decline was rated dissatisfied."""
+
+    class Kind(models.TextChoices):
+        RATING = "rating", _("评价申诉")
+        DECLINE = "decline", _("不予受理复核")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待复核")
+        UPHELD = "upheld", _("维持原评价")
+        CHANGED = "changed", _("改判评价")
+        REOPENED = "reopened", _("退回重新受理")
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="reviews")
+    rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="reviews")
+    kind = models.CharField(_("复核类型"), max_length=10, choices=Kind.choices)
+    reason = models.TextField(_("申诉理由"), blank=True)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("申请时间"))
+    state = models.CharField(_("复核状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    version = models.PositiveIntegerField(default=1)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
+    decided_level = models.PositiveSmallIntegerField(
+        _("复核后评价"), choices=RatingLevel.choices, null=True, blank=True
+    )
+    decision_note = models.TextField(_("复核意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("申诉复核")
+        verbose_name_plural = _("申诉复核")
+        ordering = ["requested_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["rating"], name="one_review_per_rating")]
+        indexes = [
+            models.Index(fields=["state", "requested_at"], name="review_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id} {self.get_kind_display()}"
+
+
+class Attachment(models.Model):
+    """A file of an appeal, stored outside the web root under a random key; served to viewers only."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="attachments")
+    name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(_("文件类型"), max_length=100)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(max_length=64)
+    storage_key = models.CharField(max_length=100, unique=True)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"))
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -36,6 +36,8 @@ class OrgUnit(models.Model):
     )
     # The zone's 企业服务中心: the department whose dispatchers accept and route appeals.
     is_dispatch_desk = models.BooleanField(_("受理调度中心"), default=False)
+    # A department whose head approves every answer before the enterprise sees it (a step inside 办理中).
+    answers_need_approval = models.BooleanField(_("答复须经部门负责人审核"), default=False)
 
     class Meta:
         verbose_name = _("组织单位")
@@ -326,3 +328,27 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.title}"
+
+
+class DepartmentWebhook(models.Model):
+    """A group robot (钉钉 / 企业微信) that hears of a department's appeals: an identifier and a link only."""
+
+    class Kind(models.TextChoices):
+        DINGTALK = "dingtalk", _("钉钉群机器人")
+        WECOM = "wecom", _("企业微信群机器人")
+
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("部门"), on_delete=models.CASCADE, related_name="webhooks")
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    url = models.URLField(_("Webhook 地址"), max_length=500)
+    # DingTalk's 加签 secret (SEC…); empty when the robot uses keywords or an IP allow-list instead.
+    secret = models.CharField(_("加签密钥"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("部门群机器人")
+        verbose_name_plural = _("部门群机器人")
+        constraints = [models.UniqueConstraint(fields=["unit", "kind"], name="one_webhook_per_unit_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.get_kind_display()}"
