@@ -4,9 +4,11 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from guanjia.appeals import api as appeals_api
+from guanjia.core import api as core_api
 from guanjia.enterprises import api as enterprises_api
 
 router = DefaultRouter()
+core_api.register(router)
 enterprises_api.register(router)
 appeals_api.register(router)
 

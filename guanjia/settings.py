@@ -176,7 +176,21 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Uploads above Django's default 2.5 MB go to a temporary file, not into a web worker's memory:
+# an upload of ten 20 MB attachments must not hold 200 MB there.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440
+# A hard cap per request, above the 10 attachments that guanjia.appeals.attachments refuses with a message.
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# Appeal attachments: outside the web root under random keys, handed out by the application only,
+# after it checked who asks. Back it up with the database.
+ATTACHMENTS_DIR = env_path("GUANJIA_ATTACHMENTS_DIR", DATA_DIR / "attachments")
+ATTACHMENT_MAX_BYTES = env_int("GUANJIA_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+_attachments = ATTACHMENTS_DIR.resolve()
+for _served in (STATIC_ROOT, MEDIA_ROOT, BASE_DIR / "static"):
+    if _served.resolve() in (_attachments, *_attachments.parents):
+        raise ImproperlyConfigured(
+            f"GUANJIA_ATTACHMENTS_DIR ({ATTACHMENTS_DIR}) must not lie inside a served directory ({_served})"
+        )
 IMPORT_MAX_BYTES = env_int("GUANJIA_IMPORT_MAX_MB", 50, minimum=1) * 1024 * 1024
 # Files with more rows than this are validated and written by the worker, with a progress bar.
 IMPORT_BACKGROUND_ROWS = env_int("GUANJIA_IMPORT_BACKGROUND_ROWS", 2000, minimum=1)

@@ -3,6 +3,7 @@ and the appeals themselves (reads through visible_to, changes through the lifecy
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -11,20 +12,30 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from guanjia.appeals import kpi, lifecycle, permissions
+from guanjia.appeals import attachments, kpi, lifecycle, permissions
+from guanjia.appeals.api_steps import STEP_INPUTS, AppealStepsMixin
 from guanjia.appeals.models import (
     Appeal,
     AppealCategory,
     AppealEvent,
     Assignment,
+    Attachment,
     CategoryRoute,
     Channel,
     Rating,
@@ -36,6 +47,8 @@ from guanjia.appeals.serializers import (
     AppealCreateSerializer,
     AppealDetailSerializer,
     AppealSerializer,
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
     DeclineSerializer,
     DispatchSerializer,
     RateSerializer,
@@ -46,6 +59,7 @@ from guanjia.appeals.services import CATEGORY_FIELDS
 from guanjia.core.api import EditConflict
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import BUSINESS_ROLES, Role
+from guanjia.core.signals import client_ip
 from guanjia.core.workcalendar import BEIJING
 from guanjia.enterprises.models import Enterprise
 from guanjia.enterprises.serializers import ErrorSerializer
@@ -152,7 +166,7 @@ class KpiQuerySerializer(serializers.Serializer):
     department = serializers.IntegerField(
         required=False,
         min_value=1,
-        help_text=_("只统计该部门作为主办部门的记录（须在您的范围内）"),
+        help_text=_("只统计该部门的记录：主办记录，协办按时反馈率为其协办记录（须在您的范围内）"),
         error_messages={"invalid": _("部门 department 应为部门编号（整数）")},
     )
 
@@ -181,6 +195,9 @@ class KpiValueSerializer(serializers.Serializer):
     numerator = serializers.IntegerField(help_text=_("分子；平均办理时长为工作日合计"))
     denominator = serializers.IntegerField(help_text=_("分母，即样本数 n"))
     value = serializers.FloatField(allow_null=True, help_text=_("分子/分母；分母为 0 时为 null"))
+    provisional = serializers.IntegerField(
+        help_text=_("分母中期限落在工作日历尚未覆盖年份（临时计算）的记录数；该年日历补录后数字可能变化")
+    )
 
 
 # One field per KPI of guanjia.appeals.kpi.KPIS, in its order (test_kpi checks that the two agree).
@@ -193,6 +210,7 @@ class KpiSetSerializer(serializers.Serializer):
     solved_rate = KpiValueSerializer(help_text=kpi.KPIS["solved_rate"])
     reopen_rate = KpiValueSerializer(help_text=kpi.KPIS["reopen_rate"])
     mean_handling_days = KpiValueSerializer(help_text=kpi.KPIS["mean_handling_days"])
+    co_on_time_feedback = KpiValueSerializer(help_text=kpi.KPIS["co_on_time_feedback"])
 
 
 class KpiPeriodSerializer(serializers.Serializer):
@@ -226,9 +244,29 @@ def _kpi_data(values: dict[str, kpi.KpiValue]) -> dict[str, dict[str, Any]]:
             "numerator": value.numerator,
             "denominator": value.denominator,
             "value": value.value,
+            "provisional": value.provisional,
         }
         for code, value in values.items()
     }
+
+
+class PauseFiguresSerializer(serializers.Serializer):
+    pauses_started = serializers.IntegerField(help_text=_("期内开始的暂停（补充材料）次数"))
+    pauses_resumed = serializers.IntegerField(help_text=_("期内恢复计时的暂停次数"))
+    paused_days = serializers.IntegerField(help_text=_("期内恢复的暂停合计暂停工作日"))
+    extensions_approved = serializers.IntegerField(help_text=_("期内批准的延期次数"))
+    extension_days = serializers.IntegerField(help_text=_("期内批准的延期合计工作日"))
+
+
+class DepartmentPausesSerializer(PauseFiguresSerializer):
+    department = serializers.IntegerField()
+    department_name = serializers.CharField()
+    zone = serializers.IntegerField(allow_null=True)
+
+
+class PauseReportSerializer(KpiPeriodSerializer):
+    total = PauseFiguresSerializer(help_text=_("范围内合计"))
+    departments = DepartmentPausesSerializer(many=True)
 
 
 KPI_ERRORS_400 = OpenApiResponse(description=_("参数有误：{字段: [消息]}，消息写明是哪个参数"))
@@ -280,7 +318,9 @@ class KpiViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary=_("各部门考核指标"),
-        description=_("按主办部门分列，供排名对比；只列出统计期内有记录的部门。"),
+        description=_(
+            "按部门分列，供排名对比：主办部门的各项指标，协办部门的协办按时反馈率；只列出统计期内有记录的部门。"
+        ),
         parameters=[KpiQuerySerializer],
         responses={200: DepartmentKpiReportSerializer, 400: KPI_ERRORS_400, 403: KPI_ERRORS_403},
     )
@@ -301,6 +341,33 @@ class KpiViewSet(viewsets.ViewSet):
         ]
         body = {**header, "departments": departments}
         return Response(DepartmentKpiReportSerializer(body).data)
+
+    @extend_schema(
+        summary=_("暂停与延期（按部门）"),
+        description=_(
+            "各部门期内开始的暂停次数、期内恢复的暂停及其暂停工作日、期内批准的延期及其工作日，另附范围内合计。"
+            "口径见 docs/kpi.md。"
+        ),
+        parameters=[KpiQuerySerializer],
+        responses={200: PauseReportSerializer, 400: KPI_ERRORS_400, 403: KPI_ERRORS_403},
+    )
+    @action(detail=False, methods=["get"], url_path="pauses")
+    def pauses(self, request: Request) -> Response:
+        header, scope, period = self._query(request)
+        rows = kpi.pauses_by_department(scope, period)
+        units = OrgUnit.objects.in_bulk([row.department_id for row in rows])
+        rows.sort(key=lambda row: units[row.department_id].code)
+        departments = [
+            {
+                **asdict(row),
+                "department": row.department_id,
+                "department_name": units[row.department_id].name,
+                "zone": units[row.department_id].parent_id,
+            }
+            for row in rows
+        ]
+        body = {**header, "total": asdict(kpi.PauseFigures.total(rows)), "departments": departments}
+        return Response(PauseReportSerializer(body).data)
 
 
 def register(router: DefaultRouter) -> None:
@@ -404,7 +471,9 @@ def _transition_action(name: str) -> Any:
         responses={201: AppealDetailSerializer, 400: APPEAL_ERRORS_400, 403: APPEAL_ERRORS_403},
     ),
 )
-class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AppealViewSet(
+    AppealStepsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """诉求: every read through Appeal.objects.visible_to (out of scope is 404), every change a
     lifecycle service. A transition carries the version the client read: a stale one is 409."""
 
@@ -419,6 +488,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         "return_": ReturnSerializer,
         "answer": AnswerSerializer,
         "rate": RateSerializer,
+        **STEP_INPUTS,  # the handling steps (api_steps.py)
     }
     filterset_class = AppealFilter
     permission_classes = [IsAuthenticated]
@@ -451,6 +521,9 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             ),
             Prefetch("events", queryset=AppealEvent.objects.select_related("actor", "actor__unit")),
             Prefetch("ratings", queryset=Rating.objects.select_related("rated_by", "rated_by__unit")),
+            Prefetch(
+                "attachments", queryset=Attachment.objects.select_related("uploaded_by", "uploaded_by__unit")
+            ),
         )
 
     def _show(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
@@ -477,8 +550,10 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             if data["external_due"] is not None:
                 # As the page's form: the day's 24:00 Beijing time.
                 external_due = datetime.combine(data["external_due"] + timedelta(days=1), time(0), BEIJING)
-        appeal = lifecycle.submit_appeal(
+        # With multipart/form-data, `files` come with it: the appeal and its files, or neither.
+        appeal = attachments.submit_with_attachments(
             enterprise,
+            files=data["files"],
             title=data["title"],
             body=data["body"],
             channel=channel,
@@ -570,3 +645,74 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             by=user,
         )
         return self._show(appeal.pk)
+
+    # --- attachments (guanjia.appeals.attachments) ---
+
+    def _attachments(self, appeal: Appeal) -> list[Any]:
+        rows = appeal.attachments.select_related("uploaded_by", "uploaded_by__unit")
+        context = {**self.get_serializer_context(), "appeal": appeal}
+        return list(AttachmentSerializer(rows, many=True, context=context).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary=_("诉求附件列表"),
+        description=_("按上传时间排列；上传人对承办部门的显示规则与办理过程相同。"),
+        responses={200: AttachmentSerializer(many=True), 404: APPEAL_ERRORS_404},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary=_("上传附件"),
+        description=_(
+            "multipart/form-data，字段 files 可重复，一次最多 10 个。按文件内容判断类型（PDF、图片、Office、OFD、"
+            "纯文本），其他类型、超过大小上限或损坏的文件使整次上传被拒绝，不保存任何文件。"
+            "企业用户、服务管家、本园区受理员和当前承办部门可以上传；已办结或不予受理的诉求只有受理员可以。"
+        ),
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={
+            201: AttachmentSerializer(many=True),
+            400: APPEAL_ERRORS_400,
+            403: APPEAL_ERRORS_403,
+            404: APPEAL_ERRORS_404,
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="attachments",
+        url_name="attachments",
+        filter_backends=[],
+        pagination_class=None,
+        parser_classes=[MultiPartParser],
+    )
+    def attachment_list(self, request: Request, pk: str | None = None) -> Response:
+        appeal = self.get_object()
+        if request.method == "GET":
+            return Response(self._attachments(appeal))
+        serializer = AttachmentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attachments.add_attachments(appeal, serializer.validated_data["files"], by=_user(request))
+        return Response(self._attachments(appeal), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=_("下载附件"),
+        description=_("以附件形式下载（Content-Disposition: attachment），类型为上传时按内容识别的类型。"),
+        parameters=[OpenApiParameter("attachment", int, OpenApiParameter.PATH, description=_("附件编号"))],
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description=_("文件内容")
+            ),
+            404: APPEAL_ERRORS_404,
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment>[0-9]+)",
+        url_name="attachment",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def attachment(self, request: Request, pk: str | None = None, attachment: str | None = None) -> Any:
+        appeal = self.get_object()
+        found = get_object_or_404(Attachment.objects.filter(appeal=appeal), pk=attachment)
+        return attachments.download(found, by=_user(request), ip=client_ip(request))

@@ -1,4 +1,13 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def recompute_provisional_deadlines(sender: Any, years: frozenset[int], **kwargs: Any) -> None:
+    """An admin entered a year's calendar: provisional deadlines of open work are computed again."""
+    from guanjia.appeals.lifecycle import recompute_provisional
+
+    recompute_provisional(years)
 
 
 class AppealsConfig(AppConfig):
@@ -9,10 +18,13 @@ class AppealsConfig(AppConfig):
     def ready(self) -> None:
         from guanjia.appeals import home as appeals_home
         from guanjia.appeals.demo import add_demo_appeals, add_demo_routes
-        from guanjia.core import home
+        from guanjia.core import home, workcalendar
         from guanjia.enterprises.demo import demo_built
 
         home.register(appeals_home.sections)
+        workcalendar.calendar_changed.connect(
+            recompute_provisional_deadlines, dispatch_uid="guanjia-appeals-recompute-deadlines"
+        )
 
         # Routes first: the demo appeals are dispatched along them.
         demo_built.connect(add_demo_routes, dispatch_uid="guanjia-appeals-demo-routes")

@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from guanjia.appeals.models import Appeal, AppealEvent, Assignment, Escalation, Status
-from guanjia.core import audit, notifications, workcalendar
+from guanjia.core import audit, notifications, webhooks, workcalendar
 from guanjia.core.errors import Conflict, NotAllowed, ServiceError
 from guanjia.core.models import User
 from guanjia.core.roles import Role
@@ -44,7 +44,7 @@ from guanjia.core.workcalendar import BEIJING
 Level = Escalation.Level
 Deadline = Escalation.Deadline
 
-# Open states whose clock the sweep watches. Pauses (waiting) are applied to answer_due itself.
+# Open states a supervisor may escalate by hand.
 WATCHED_STATUSES = (Status.DISPATCHED, Status.SIGNED, Status.WAITING)
 RED_AFTER_WORKDAYS = 3
 BATCH = 1000  # per level and sweep; the rest waits five minutes, in deadline order
@@ -97,9 +97,14 @@ def red_at(answer_due: datetime) -> datetime:
     return workcalendar.deadline(answer_due - timedelta(microseconds=1), RED_AFTER_WORKDAYS).due
 
 
+# States whose clock runs: while an appeal waits for material (waiting) its clock stands still, and
+# resuming moves answer_due on by the paused working days.
+CLOCK_STATUSES = (Status.DISPATCHED, Status.SIGNED)
+
+
 def _open_leads() -> QuerySet[Assignment]:
     return Assignment.objects.filter(
-        is_current=True, is_lead=True, answered_at__isnull=True, appeal__status__in=WATCHED_STATUSES
+        is_current=True, is_lead=True, answered_at__isnull=True, appeal__status__in=CLOCK_STATUSES
     ).select_related("appeal", "department")
 
 
@@ -207,6 +212,10 @@ def _escalate(
                 link=f"/appeals/{appeal.pk}/",
                 **CHANNELS[level],
             )
+            # The department's group robots hear of it too: the level, the number and a link only.
+            webhooks.notify_unit(
+                assignment.department_id, event=str(level), ref=appeal.pk, link=f"/appeals/{appeal.pk}/"
+            )
     except IntegrityError:
         return None  # this level of this assignment was escalated already, maybe by a concurrent sweep
     return escalation
@@ -311,3 +320,18 @@ def escalate_by_hand(appeal: Appeal, *, note: str, by: User, to_leader: bool = F
     if escalation is None:
         raise Conflict(_("该诉求已提请领导协调"))
     return escalation
+
+
+def escalate_to_leaders(
+    assignment: Assignment, *, note: str, by: User | None, now: datetime
+) -> Escalation | None:
+    """领导协调 after the second reopen: the zone's leaders are asked for a decision (once per assignment)."""
+    return _escalate(
+        assignment,
+        Level.LEADER,
+        deadline=Deadline.ANSWER,
+        due=assignment.answer_due,
+        now=now,
+        by=by,
+        note=note,
+    )

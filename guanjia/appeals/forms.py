@@ -5,12 +5,17 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 from django.db.models import F
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from guanjia.appeals.models import AppealCategory, Handling, Outcome, RatingLevel, Status
+from guanjia.appeals import attachments
+from guanjia.appeals.lifecycle import HANDLING
+from guanjia.appeals.models import Appeal, AppealCategory, Handling, Outcome, RatingLevel, Review, Status
 from guanjia.appeals.services import CATEGORY_FIELDS
 from guanjia.core.forms import TablerWidgetsMixin
-from guanjia.core.models import OrgUnit
+from guanjia.core.models import OrgUnit, User
 from guanjia.core.workcalendar import BEIJING
 
 
@@ -62,6 +67,51 @@ class PageFormMixin(TablerWidgetsMixin):
                 field.widget.attrs["aria-describedby"] = f"{self[name].auto_id}_help"  # type: ignore[index]
 
 
+class MultipleFileInput(forms.FileInput):
+    """A file input that lets the user pick several files at once."""
+
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input, each cleaned as a FileField; their content is checked by the
+    attachments service (guanjia.appeals.attachments), which names a refused file."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs):
+        # Empty files are let through here so that the service's message can name them.
+        super().__init__(allow_empty_file=True, **kwargs)
+        self.widget.attrs.setdefault("accept", attachments.ACCEPT)
+
+    def clean(self, data, initial=None):
+        picked = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        if not picked:
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
+            return []
+        return [super(MultipleFileField, self).clean(item, initial) for item in picked]
+
+
+def _files_help() -> str:
+    return gettext("可多选，一次最多 %(count)s 个，每个不超过 %(size)s；支持 %(allowed)s") % {
+        "count": attachments.MAX_FILES,
+        "size": filesizeformat(attachments.max_bytes()),
+        "allowed": attachments.ALLOWED_LABEL,
+    }
+
+
+# Read at render time: the limits are settings.
+files_help = lazy(_files_help, str)()
+
+
+class AttachmentForm(PageFormMixin, forms.Form):
+    """补充附件 on the appeal page."""
+
+    # Not `files`: that is the form's own attribute holding the uploaded files.
+    attachments = MultipleFileField(label=_("附件"), help_text=files_help)
+
+
 def _category_choices(**kwargs) -> forms.ModelChoiceField:
     # Sub-categories follow their parent: ordered by the parent's place, then their own.
     queryset = (
@@ -97,6 +147,7 @@ class AppealForm(PageFormMixin, forms.Form):
         required=False,
         help_text=_("勾选后，承办部门看不到企业名称；受理员和服务管家仍可看到"),
     )
+    attachments = MultipleFileField(label=_("附件"), required=False, help_text=files_help)
 
     def clean_title(self) -> str:
         return self.cleaned_data["title"].strip()
@@ -212,4 +263,184 @@ class EscalateForm(PageFormMixin, forms.Form):
         label=_("提请领导协调"),
         required=False,
         help_text=_("勾选后通知本园区领导协调，每个承办环节只能提请一次"),
+    )
+
+
+# --- the handling steps around the transitions (lifecycle.py); the services still decide ----------
+
+
+def _text(label, *, help_text="", rows: int = 3, required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=label, help_text=help_text, required=required, widget=forms.Textarea(attrs={"rows": rows})
+    )
+
+
+class PauseForm(PageFormMixin, forms.Form):
+    """要求补充材料: the lead department tells the enterprise what it needs; the clock stops meanwhile."""
+
+    request = _text(
+        _("需要补充的材料"),
+        help_text=_("写清材料名称和要求。等待期间暂停计时：每次交办最多 2 次，每次最长 5 个工作日"),
+    )
+
+
+class ResumeForm(PageFormMixin, forms.Form):
+    """The material came: the clock runs again."""
+
+    reply = _text(_("补充说明"), help_text=_("说明已补充了哪些材料；提交后恢复计时，答复期限顺延"))
+
+
+class ExtensionForm(PageFormMixin, forms.Form):
+    """申请延期 by the lead department, decided by a supervisor of the zone."""
+
+    days = forms.IntegerField(label=_("延期工作日"), min_value=1)
+    reason = _text(_("延期理由"))
+
+    def __init__(self, *args, days_left: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.days_left = days_left
+        if days_left is not None:
+            field = self.fields["days"]
+            field.widget.attrs["max"] = days_left
+            field.help_text = _("还可申请 %(left)s 个工作日（本诉求各次延期合计不超过类别上限）") % {
+                "left": days_left
+            }
+            field.widget.attrs["aria-describedby"] = f"{self['days'].auto_id}_help"
+
+    def clean_days(self) -> int:
+        days = self.cleaned_data["days"]
+        if self.days_left is not None and days > self.days_left:
+            raise forms.ValidationError(
+                _("最多还能申请 %(left)s 个工作日"), params={"left": max(self.days_left, 0)}
+            )
+        return days
+
+
+class OpinionForm(PageFormMixin, forms.Form):
+    """协办意见 of a co-handling department, given once."""
+
+    opinion = _text(
+        _("协办意见"), help_text=_("本部门对该诉求的意见，供主办部门答复时采用；每次协办只能提交一次")
+    )
+
+
+class ApproveAnswerForm(PageFormMixin, forms.Form):
+    """The department head approves the waiting answer, optionally with edited text."""
+
+    answer = _text(
+        _("审核后的答复"),
+        rows=5,
+        required=False,
+        help_text=_("可直接修改后发出；留空则按承办人的原稿发出"),
+    )
+
+
+class RejectAnswerForm(PageFormMixin, forms.Form):
+    note = _text(_("退回修改意见"), help_text=_("告诉承办人需要怎样修改；答复退回后由承办人重新提交"))
+
+
+class CoordinateForm(PageFormMixin, forms.Form):
+    """领导协调 after the second reopen: the decision the department's final answer follows."""
+
+    decision = _text(
+        _("协调意见"), rows=4, help_text=_("写明由谁、如何办理；部门据此作出的下一次答复为最终答复")
+    )
+
+
+class MergeForm(PageFormMixin, forms.Form):
+    """合并 a duplicate into a master appeal of the same zone that a department is handling."""
+
+    master = forms.IntegerField(
+        label=_("主诉求编号"),
+        min_value=1,
+        help_text=_("本园区已交办、尚未答复的同类诉求的编号（# 后的数字）"),
+    )
+    note = _text(_("合并说明"), rows=2, required=False)
+
+    def __init__(self, *args, appeal: Appeal, user: User | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.appeal = appeal
+        self.user = user
+
+    def clean_master(self) -> Appeal:
+        number = self.cleaned_data["master"]
+        # Only among the appeals the user may see: the form must not tell anyone else what exists.
+        master = Appeal.objects.visible_to(self.user).filter(pk=number, zone_id=self.appeal.zone_id).first()
+        if master is None:
+            raise forms.ValidationError(_("#%(ref)s 不是本园区的诉求"), params={"ref": number})
+        if master.pk == self.appeal.pk:
+            raise forms.ValidationError(_("不能合并到本诉求自身"))
+        if master.master_id is not None or master.status not in HANDLING:
+            raise forms.ValidationError(
+                _("#%(ref)s 当前为“%(status)s”，主诉求须为已交办、尚未答复的诉求"),
+                params={"ref": number, "status": master.get_status_display()},
+            )
+        return master
+
+
+class ExtensionDecisionForm(PageFormMixin, forms.Form):
+    """A supervisor's decision on one extension request."""
+
+    decision = forms.ChoiceField(
+        label=_("审批结果"),
+        choices=[("", _("（请选择）")), ("approve", _("批准延期")), ("deny", _("不批准"))],
+    )
+    note = _text(_("审批意见"), rows=2, required=False, help_text=_("不批准时必填"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.cleaned_data.get("decision") == "deny" and not self.cleaned_data.get("note", "").strip():
+            self.add_error("note", _("不批准延期时请写明理由"))
+        return cleaned
+
+
+class ReviewDecisionForm(PageFormMixin, forms.Form):
+    """A supervisor's 复核 decision: on a disputed rating (uphold or change its level), or on a
+    decline rated dissatisfied (uphold, or send the appeal back to 待受理)."""
+
+    decision = forms.ChoiceField(label=_("复核决定"))
+    level = forms.TypedChoiceField(
+        label=_("复核后评价"),
+        choices=[("", _("（改判时选择）")), *RatingLevel.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    note = _text(_("复核意见"), rows=2)
+
+    def __init__(self, *args, review: Review, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.review = review
+        field = self.fields["decision"]
+        if review.kind == Review.Kind.DECLINE:
+            field.choices = [  # type: ignore[attr-defined]
+                ("", _("（请选择）")),
+                (Review.State.UPHELD, _("维持不予受理")),
+                (Review.State.REOPENED, Review.State.REOPENED.label),
+            ]
+            del self.fields["level"]
+        else:
+            field.choices = [  # type: ignore[attr-defined]
+                ("", _("（请选择）")),
+                (Review.State.UPHELD, Review.State.UPHELD.label),
+                (Review.State.CHANGED, Review.State.CHANGED.label),
+            ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.cleaned_data.get("decision") == Review.State.CHANGED:
+            level = self.cleaned_data.get("level")
+            if level is None:
+                self.add_error("level", _("改判时请选择复核后的评价"))
+            elif level == self.review.rating.level:
+                self.add_error("level", _("与原评价相同，请选择“维持原评价”"))
+        return cleaned
+
+
+class DisputeForm(PageFormMixin, forms.Form):
+    """申请复核 of a rating by the rated department."""
+
+    reason = _text(
+        _("申请复核理由"),
+        help_text=_("说明评价与事实不符之处；评价后 5 个工作日内可申请，每条评价只能申请一次"),
     )

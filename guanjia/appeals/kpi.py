@@ -15,10 +15,15 @@ that the code has to agree on are these:
   31 March counts in March although its stored instant is 1 April 00:00.
 - On time means strictly before the deadline (signed_at < sign_due): the
   deadline has passed when now >= due, as everywhere else in the code.
-- Lead assignments only. A row that is neither done nor due yet is not judged.
-
-Not modelled yet, so not applied (docs/kpi.md): 申诉复核 decisions replacing a rating,
-pauses and extensions, merged children, co-handling departments' opinions.
+- Lead assignments only, except 协办按时反馈率, which reads the co-handling ones. A row
+  that is neither done nor due yet is not judged.
+- answer_due is the deadline in force: the lifecycle has already applied approved
+  extensions and pauses to it, so on-time answering reads it as it stands.
+- A merged child has no assignment until it is reopened on its own: assignment KPIs
+  count its master's assignments once, and the child is counted as a closed appeal
+  of its own, with its own ratings, attributed to the department that answered.
+- A judged assignment whose deadline fell in a year the work calendar does not
+  cover (Assignment.provisional) is counted in KpiValue.provisional.
 """
 
 from __future__ import annotations
@@ -29,12 +34,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, cast
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guanjia.appeals.models import Appeal, Assignment, Rating, RatingLevel, Status
+from guanjia.appeals.models import Appeal, Assignment, Extension, Pause, Rating, RatingLevel, Status
 from guanjia.core import workcalendar
 from guanjia.core.workcalendar import BEIJING
 
@@ -44,15 +49,20 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class KpiValue:
-    """numerator / denominator, with value None when the denominator is 0 (n is the denominator)."""
+    """numerator / denominator, with value None when the denominator is 0 (n is the denominator).
+
+    provisional: how many of the n judged rows have a deadline in a year the work calendar
+    does not cover yet; their figures may change when an admin adds that year.
+    """
 
     numerator: int
     denominator: int
     value: float | None
+    provisional: int = 0
 
     @classmethod
-    def of(cls, numerator: int, denominator: int) -> KpiValue:
-        return cls(numerator, denominator, numerator / denominator if denominator else None)
+    def of(cls, numerator: int, denominator: int, provisional: int = 0) -> KpiValue:
+        return cls(numerator, denominator, numerator / denominator if denominator else None, provisional)
 
 
 @dataclass(frozen=True)
@@ -87,8 +97,9 @@ class Period:
 class Scope:
     """Whose appeals: a queryset the caller may see (None: all), narrowed to zones and departments.
 
-    A department's figures are its own lead assignments, and the closed appeals whose
-    (last) lead assignment was its own, not every appeal it ever touched.
+    A department's figures are its own assignments (lead, or co-handling for 协办按时反馈率),
+    and the closed appeals whose (last) lead assignment was its own, not every appeal it
+    ever touched.
     """
 
     appeals: QuerySet[Appeal] | None = None
@@ -113,6 +124,7 @@ KPIS: dict[str, StrOrPromise] = {
     "solved_rate": _("实际解决率"),
     "reopen_rate": _("重办率"),
     "mean_handling_days": _("平均办理时长（工作日）"),
+    "co_on_time_feedback": _("协办按时反馈率"),
 }
 
 SATISFIED = RatingLevel.FAIRLY_SATISFIED  # 非常满意 + 满意 + 基本满意
@@ -128,8 +140,9 @@ _UNIT_PATHS = {
 # --- The rows each KPI counts -------------------------------------------------------------------
 
 
-def _lead_assignments(scope: Scope) -> QuerySet[Assignment]:
-    rows = Assignment.objects.filter(is_lead=True)
+def _assignments(scope: Scope, *, lead: bool = True) -> QuerySet[Assignment]:
+    """Lead (or co-handling) assignments in the scope."""
+    rows = Assignment.objects.filter(is_lead=lead)
     if scope.appeals is not None:
         rows = rows.filter(appeal__in=scope.appeals.values("pk"))
     if scope.zone_ids is not None:
@@ -141,7 +154,7 @@ def _lead_assignments(scope: Scope) -> QuerySet[Assignment]:
 
 def _signing_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Assignment]:
     return (
-        _lead_assignments(scope)
+        _assignments(scope)
         .filter(period.deadlines("sign_due"))
         # A reopen starts signed: there was no signing to judge.
         .exclude(kind=Assignment.Kind.REOPEN)
@@ -154,7 +167,7 @@ def _signing_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Assig
 
 def _answering_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Assignment]:
     return (
-        _lead_assignments(scope)
+        _assignments(scope)
         .filter(period.deadlines("answer_due"))
         # A returned assignment's obligation moved to the redispatch's assignment.
         .exclude(returned_at__isnull=False)
@@ -162,21 +175,50 @@ def _answering_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Ass
     )
 
 
-def _closed_appeals(scope: Scope, period: Period, now: datetime) -> QuerySet[Appeal]:
-    appeals = scope.appeals if scope.appeals is not None else Appeal.objects.all()
-    ratings = Rating.objects.filter(appeal=OuterRef("pk"))
-    lead = Assignment.objects.filter(appeal=OuterRef("pk"), is_lead=True, is_current=True)
-    rows = (
-        appeals.filter(period.events("closed_at"), status=Status.CLOSED)
-        .annotate(
-            first_level=Subquery(ratings.order_by("at", "pk").values("level")[:1]),
-            last_level=Subquery(ratings.order_by("-at", "-pk").values("level")[:1]),
-            last_solved=Subquery(ratings.order_by("-at", "-pk").values("solved")[:1]),
-            # The department that gave the answer the appeal closed on (a reopen keeps it).
-            lead_department=Subquery(lead.order_by("-dispatched_at", "-pk").values("department_id")[:1]),
-        )
-        .order_by()
+def _co_feedback_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Assignment]:
+    # dispatch_appeal creates the lead and its co-departments' assignments at one instant.
+    returned_lead = Assignment.objects.filter(
+        appeal=OuterRef("appeal"),
+        is_lead=True,
+        dispatched_at=OuterRef("dispatched_at"),
+        returned_at__isnull=False,
     )
+    return (
+        _assignments(scope, lead=False)
+        .filter(period.deadlines("answer_due"))
+        # The lead returned a misrouted dispatch: the co-departments' part moved to the redispatch.
+        .exclude(Exists(returned_lead))
+        .exclude(answered_at__isnull=True, answer_due__gt=now)
+    )
+
+
+def _current_lead_department(appeal: OuterRef) -> Subquery:
+    lead = Assignment.objects.filter(appeal=appeal, is_lead=True, is_current=True)
+    return Subquery(lead.order_by("-dispatched_at", "-pk").values("department_id")[:1])
+
+
+def _closed_appeals(scope: Scope, period: Period, now: datetime) -> QuerySet[Appeal]:
+    rows = Appeal.objects.filter(period.events("closed_at"), status=Status.CLOSED)
+    if scope.appeals is not None:
+        # A merged child is rated on its master's answer: it is in the scope of whoever sees the master.
+        seen = scope.appeals.values("pk")
+        rows = rows.filter(Q(pk__in=seen) | Q(master__in=seen))
+    ratings = Rating.objects.filter(appeal=OuterRef("pk"))  # a declined appeal's too (no assignment)
+    first, last = ratings.order_by("at", "pk"), ratings.order_by("-at", "-pk")
+    rows = rows.annotate(
+        # 首次满意率 reads what the enterprise said first; a 申诉复核 decision only replaces the last.
+        first_level=Subquery(first.values("level")[:1]),
+        last_level=Subquery(last.values(final=Coalesce("reviewed_level", "level"))[:1]),
+        last_solved=Subquery(last.values("solved")[:1]),
+        # The department that gave the answer the appeal closed on (a reopen keeps it); a merged
+        # child without an assignment of its own: the department whose answer it rated, or, not
+        # rated, its master's.
+        lead_department=Coalesce(
+            _current_lead_department(OuterRef("pk")),
+            Subquery(last.values("assignment__department_id")[:1]),
+            _current_lead_department(OuterRef("master_id")),
+        ),
+    ).order_by()
     if scope.zone_ids is not None:
         rows = rows.filter(zone_id__in=scope.zone_ids)
     if scope.department_ids is not None:
@@ -193,6 +235,10 @@ class _Ratio:
     rows: Callable[[Scope, Period, datetime], QuerySet[Any]]
     numerator: Q
     denominator: Q = field(default_factory=Q)
+
+    @property
+    def judges_deadlines(self) -> bool:
+        return self.kind == "assignment"
 
 
 RATIOS: tuple[_Ratio, ...] = (
@@ -217,6 +263,7 @@ RATIOS: tuple[_Ratio, ...] = (
     # Every closed appeal is in the denominator: 未评价 is not confirmed as solved.
     _Ratio("solved_rate", "appeal", _closed_appeals, Q(last_solved=True)),
     _Ratio("reopen_rate", "appeal", _closed_appeals, Q(reopen_count__gt=0)),
+    _Ratio("co_on_time_feedback", "assignment", _co_feedback_rows, Q(answered_at__lt=F("answer_due"))),
 )
 _RATIO_BY_CODE = {ratio.code: ratio for ratio in RATIOS}
 
@@ -232,49 +279,61 @@ def _count_ratios(
     for ratio in ratios:
         counts[f"{ratio.code}__n"] = Count("pk", filter=ratio.numerator & ratio.denominator)
         counts[f"{ratio.code}__d"] = Count("pk", filter=ratio.denominator)
+        if ratio.judges_deadlines:
+            counts[f"{ratio.code}__p"] = Count("pk", filter=ratio.denominator & Q(provisional=True))
     if unit is None:
         results: list[dict[str, Any]] = [{"unit": None, **rows.aggregate(**counts)}]
     else:
         path = _UNIT_PATHS[first.kind][unit]
         results = list(rows.values(unit=F(path)).annotate(**counts).order_by())
     return {
-        row["unit"]: {r.code: KpiValue.of(row[f"{r.code}__n"], row[f"{r.code}__d"]) for r in ratios}
+        row["unit"]: {
+            r.code: KpiValue.of(row[f"{r.code}__n"], row[f"{r.code}__d"], row.get(f"{r.code}__p", 0))
+            for r in ratios
+        }
         for row in results
     }
 
 
 def _handling_days(scope: Scope, period: Period, unit: str | None) -> dict[int | None, KpiValue]:
-    """Working days from dispatch to answer, summed per unit over the lead assignments answered in the period.
+    """Working days from dispatch to answer less the paused ones, summed per unit over the lead
+    assignments answered in the period.
 
     The work calendar is a table in Python (an admin's entries over the official
     schedule), not in the database. So the database groups the rows by their pair of
-    Beijing days and counts them, and workdays_between runs once per distinct pair,
-    not once per row: a year holds a few thousand such pairs however many appeals.
-    workdays_between counts (dispatch day, answer day]: an answer on the Nth working
-    day after dispatch took N days, the same count that set its deadline.
+    Beijing days and their paused days and counts them, and workdays_between runs once
+    per distinct group, not once per row: a year holds a few thousand such groups
+    however many appeals (paused_days is at most 10). workdays_between counts
+    (dispatch day, answer day]: an answer on the Nth working day after dispatch took
+    N days, the same count that set its deadline.
     """
     groups: dict[str, Any] = {
         "dispatched_on": TruncDate("dispatched_at", tzinfo=BEIJING),
         "answered_on": TruncDate("answered_at", tzinfo=BEIJING),
+        "paused": F("paused_days"),
     }
     if unit is not None:
         groups["unit"] = F(_UNIT_PATHS["assignment"][unit])
     pairs = (
-        _lead_assignments(scope)
+        _assignments(scope)
         .filter(period.events("answered_at"))
         .values(**groups)
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), provisional=Count("pk", filter=Q(provisional=True)))
         .order_by()
     )
     days: dict[int | None, int] = defaultdict(int)
     counts: dict[int | None, int] = defaultdict(int)
+    provisional: dict[int | None, int] = defaultdict(int)
     if unit is None:
         counts[None] = 0  # the whole scope has a value even when nothing was answered
-    for pair in cast(Iterable[dict[str, Any]], pairs):
-        key = pair.get("unit")
-        days[key] += pair["n"] * workcalendar.workdays_between(pair["dispatched_on"], pair["answered_on"])
-        counts[key] += pair["n"]
-    return {key: KpiValue.of(days[key], n) for key, n in counts.items()}
+    for group in cast(Iterable[dict[str, Any]], pairs):
+        key = group.get("unit")
+        span = workcalendar.workdays_between(group["dispatched_on"], group["answered_on"])
+        # paused_days is counted by the lifecycle, not from these two days: never below 0.
+        days[key] += group["n"] * max(span - group["paused"], 0)
+        counts[key] += group["n"]
+        provisional[key] += group["provisional"]
+    return {key: KpiValue.of(days[key], n, provisional[key]) for key, n in counts.items()}
 
 
 def _now(now: datetime | None) -> datetime:
@@ -321,8 +380,13 @@ def reopen_rate(scope: ScopeLike, period: Period) -> KpiValue:
 
 
 def mean_handling_days(scope: ScopeLike, period: Period) -> KpiValue:
-    """平均办理时长: total working days dispatch → answer / lead assignments answered in the period."""
+    """平均办理时长: total working days dispatch → answer, pauses excluded / lead assignments answered in the period."""
     return _handling_days(_scope(scope), period, None)[None]
+
+
+def co_on_time_feedback(scope: ScopeLike, period: Period, *, now: datetime | None = None) -> KpiValue:
+    """协办按时反馈率: co-handling assignments answered before answer_due / those whose answer_due is in the period."""
+    return _one("co_on_time_feedback", scope, period, now)
 
 
 def _evaluate(
@@ -333,7 +397,7 @@ def _evaluate(
     for ratio in RATIOS:
         groups[ratio.rows].append(ratio)
     found: dict[int | None, dict[str, KpiValue]] = defaultdict(dict)
-    for ratios in groups.values():  # one query per kind of row: four in all
+    for ratios in groups.values():  # one query per kind of row: five in all
         for key, values in _count_ratios(ratios, scope, period, moment, unit).items():
             found[key].update(values)
     for key, value in _handling_days(scope, period, unit).items():
@@ -361,10 +425,91 @@ def _by_unit(scope: ScopeLike, period: Period, now: datetime | None, unit: str) 
 
 
 def by_department(scope: ScopeLike, period: Period, *, now: datetime | None = None) -> list[UnitKpis]:
-    """Per lead department with any row in the period (a department with none is left out)."""
+    """Per department with any row in the period, lead or co-handling (a department with none is left out)."""
     return _by_unit(scope, period, now, "department")
 
 
 def by_zone(scope: ScopeLike, period: Period, *, now: datetime | None = None) -> list[UnitKpis]:
     """Per zone with any row in the period."""
     return _by_unit(scope, period, now, "zone")
+
+
+# --- Pauses and extensions, per department (DESIGN.md: "pauses are reported per department") -----
+
+
+@dataclass(frozen=True, slots=True)
+class PauseFigures:
+    """One department's (or the whole scope's, department_id None) pauses and extensions in a period.
+
+    A pause is counted when it started in the period, and its working days when it was
+    resumed in the period (only then are they known); an extension when a supervisor
+    approved it in the period, with its days.
+    """
+
+    department_id: int | None
+    pauses_started: int = 0
+    pauses_resumed: int = 0
+    paused_days: int = 0
+    extensions_approved: int = 0
+    extension_days: int = 0
+
+    @classmethod
+    def total(cls, rows: Iterable[PauseFigures]) -> PauseFigures:
+        """The rows added up, as the whole scope's figures."""
+        rows = list(rows)
+        return cls(
+            None,
+            pauses_started=sum(row.pauses_started for row in rows),
+            pauses_resumed=sum(row.pauses_resumed for row in rows),
+            paused_days=sum(row.paused_days for row in rows),
+            extensions_approved=sum(row.extensions_approved for row in rows),
+            extension_days=sum(row.extension_days for row in rows),
+        )
+
+
+def _rows_by_department(scope: Scope, model: type[Pause] | type[Extension]) -> QuerySet[Any]:
+    """Pause or Extension rows in the scope, as values grouped by their assignment's department."""
+    rows = model.objects.all()
+    if scope.appeals is not None:
+        rows = rows.filter(appeal__in=scope.appeals.values("pk"))
+    if scope.zone_ids is not None:
+        rows = rows.filter(appeal__zone_id__in=scope.zone_ids)
+    if scope.department_ids is not None:
+        rows = rows.filter(assignment__department_id__in=scope.department_ids)
+    return rows.values(unit=F("assignment__department_id")).order_by()
+
+
+def _pause_figures(scope: Scope, period: Period) -> dict[int, PauseFigures]:
+    started, resumed = period.events("started_at"), period.events("resumed_at")
+    pauses = (
+        _rows_by_department(scope, Pause)
+        .filter(started | resumed)
+        .annotate(
+            started=Count("pk", filter=started),
+            resumed=Count("pk", filter=resumed),
+            days=Coalesce(Sum("working_days", filter=resumed), 0),
+        )
+    )
+    extensions = (
+        _rows_by_department(scope, Extension)
+        .filter(period.events("decided_at"), state=Extension.State.APPROVED)
+        .annotate(n=Count("pk"), days=Coalesce(Sum("days"), 0))
+    )
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in pauses:
+        found[row["unit"]].update(
+            pauses_started=row["started"], pauses_resumed=row["resumed"], paused_days=row["days"]
+        )
+    for row in extensions:
+        found[row["unit"]].update(extensions_approved=row["n"], extension_days=row["days"])
+    return {unit: PauseFigures(unit, **figures) for unit, figures in found.items()}
+
+
+def pauses_by_department(scope: ScopeLike, period: Period) -> list[PauseFigures]:
+    """Per department with a pause or an approved extension in the period, by department id."""
+    return sorted(_pause_figures(_scope(scope), period).values(), key=lambda row: row.department_id or 0)
+
+
+def pause_totals(scope: ScopeLike, period: Period) -> PauseFigures:
+    """The whole scope's pauses and extensions in the period (the departments' rows added up)."""
+    return PauseFigures.total(_pause_figures(_scope(scope), period).values())

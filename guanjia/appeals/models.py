@@ -150,10 +150,10 @@ class AppealQuerySet(models.QuerySet["Appeal"]):
                 )
             )
         if user.has_any_role({Role.HANDLER, Role.DEPARTMENT_HEAD}) and user.unit_id:
-            # A department sees every appeal it was ever given, whatever the appeal's state now.
-            conditions |= models.Q(
-                pk__in=Assignment.objects.filter(department_id=user.unit_id).values("appeal_id")
-            )
+            # A department sees every appeal it was ever given, whatever the appeal's state now, and
+            # the duplicates merged into them: its answer is theirs, and it may dispute their ratings.
+            given = Assignment.objects.filter(department_id=user.unit_id).values("appeal_id")
+            conditions |= models.Q(pk__in=given) | models.Q(master_id__in=given)
         return self.filter(conditions)
 
 
@@ -280,6 +280,25 @@ class Assignment(models.Model):
                 fields=["answer_due"],
                 name="assignment_open_due_idx",
                 condition=models.Q(is_current=True, answered_at__isnull=True),
+            ),
+            # The open rows only (worklists.py): a department's tabs by deadline, without reading
+            # the closed history the worklist index above also holds.
+            models.Index(
+                fields=["department", "answer_due"],
+                name="assignment_dept_open_idx",
+                condition=models.Q(is_current=True, answered_at__isnull=True),
+            ),
+            # Unsigned open rows by sign deadline: the sweep's 签收催办 and the 督办看板 ...
+            models.Index(
+                fields=["sign_due"],
+                name="assignment_unsigned_due_idx",
+                condition=models.Q(is_current=True, answered_at__isnull=True, signed_at__isnull=True),
+            ),
+            # ... and a department's 待签收 tab.
+            models.Index(
+                fields=["department", "sign_due"],
+                name="assignment_dept_unsigned_idx",
+                condition=models.Q(is_current=True, answered_at__isnull=True, signed_at__isnull=True),
             ),
         ]
 

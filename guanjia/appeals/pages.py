@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,24 +25,42 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from guanjia.appeals import escalation, exporting, lifecycle, permissions, presentation
+from guanjia.appeals import (
+    attachments,
+    escalation,
+    exporting,
+    lifecycle,
+    permissions,
+    presentation,
+    steps,
+    worklists,
+)
 from guanjia.appeals.forms import (
     AnswerForm,
     AppealFilterForm,
     AppealForm,
+    ApproveAnswerForm,
+    AttachmentForm,
+    CoordinateForm,
     DeclineForm,
     DispatchForm,
     EscalateForm,
+    ExtensionForm,
+    MergeForm,
+    OpinionForm,
+    PauseForm,
     PhoneTransferForm,
     RatingForm,
+    RejectAnswerForm,
+    ResumeForm,
     ReturnForm,
 )
 from guanjia.appeals.models import (
     Appeal,
     AppealEvent,
     Assignment,
+    Attachment,
     Channel,
-    Rating,
     Status,
 )
 from guanjia.appeals.services import default_department
@@ -53,6 +71,7 @@ from guanjia.core.forms import form_errors_message
 from guanjia.core.masking import phone_for
 from guanjia.core.models import User
 from guanjia.core.roles import Role
+from guanjia.core.signals import client_ip
 from guanjia.enterprises.models import Enterprise, EnterpriseMembership
 
 ZONE_LIST_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER)
@@ -64,12 +83,23 @@ FORM_ACTION_LABELS = {
     "rate": gettext_lazy("评价"),
     "rate_on_behalf": gettext_lazy("回访代录评价"),
     "escalate": gettext_lazy("督办"),
+    "extend": gettext_lazy("申请延期"),
+    "approve_answer": gettext_lazy("审核通过答复"),
+    "reject_answer": gettext_lazy("退回答复修改"),
 }
 ACTION_FORMS: dict[str, type[forms.Form]] = {
     "dispatch": DispatchForm,
     "decline": DeclineForm,
+    "merge": MergeForm,
     "return": ReturnForm,
     "answer": AnswerForm,
+    "approve_answer": ApproveAnswerForm,
+    "reject_answer": RejectAnswerForm,
+    "opinion": OpinionForm,
+    "pause": PauseForm,
+    "extend": ExtensionForm,
+    "resume": ResumeForm,
+    "coordinate": CoordinateForm,
     "rate": RatingForm,
     "rate_on_behalf": RatingForm,
     "escalate": EscalateForm,
@@ -122,7 +152,7 @@ def _deadlines(appeal: Appeal, lead: Assignment | None, now: datetime) -> list[D
         if lead.signed_at is None:
             found.append(due_view(_("签收期限"), lead.sign_due, provisional=lead.provisional, now=now))
         found.append(due_view(_("答复期限"), lead.answer_due, provisional=lead.provisional, now=now))
-    if appeal.status == Status.ANSWERED and appeal.rate_due:
+    if appeal.status in (Status.ANSWERED, Status.DECLINED) and appeal.rate_due:
         found.append(due_view(_("评价期限"), appeal.rate_due, now=now))
     if appeal.external_due and appeal.status not in (Status.CLOSED, Status.DECLINED):
         found.append(due_view(_("外部办理期限"), appeal.external_due, now=now))
@@ -190,12 +220,14 @@ def appeal_submit(request: AuthedRequest, enterprise: int) -> HttpResponse:
     if channel is None:
         raise PermissionDenied(_("您不能为该企业提交诉求"))
     form_class = PhoneTransferForm if channel == Channel.PHONE else AppealForm
-    form = form_class(request.POST or None)
+    form = form_class(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            appeal = lifecycle.submit_appeal(
+            # The appeal and its files together: a refused file refuses the submission.
+            appeal = attachments.submit_with_attachments(
                 target,
+                files=data["attachments"],
                 title=data["title"],
                 body=data["body"],
                 channel=channel,
@@ -207,6 +239,8 @@ def appeal_submit(request: AuthedRequest, enterprise: int) -> HttpResponse:
                 external_ticket=data.get("external_ticket", ""),
                 external_due=form.external_due_at() if isinstance(form, PhoneTransferForm) else None,
             )
+        except attachments.AttachmentRefused as exc:
+            form.add_error("attachments", _("%(reason)s；请重新选择文件") % {"reason": exc})
         except ServiceError as exc:
             form.add_error(None, _("提交未成功：%(reason)s") % {"reason": exc})
         else:
@@ -308,22 +342,8 @@ def stewarded_appeals(request: AuthedRequest) -> HttpResponse:
 def queue(request: AuthedRequest) -> HttpResponse:
     """诉求受理: appeals waiting for the zone's dispatcher, oldest accept deadline first."""
     now = timezone.now()
-    queryset = (
-        _list_queryset(request.user)
-        .filter(zone_id__in=request.user.zone_ids(), status__in=(Status.SUBMITTED, Status.RETURNED))
-        .prefetch_related(
-            Prefetch(
-                "assignments",
-                queryset=Assignment.objects.filter(returned_at__isnull=False)
-                .select_related("department")
-                .order_by("-returned_at"),
-                to_attr="returns",
-            )
-        )
-        .order_by("accept_due", "pk")
-    )
-    page = _page(request, queryset, 50)
-    soon = workcalendar.deadline(now, 1).due
+    page = _page(request, worklists.dispatcher_queue(request.user), 50)
+    soon = worklists.accept_soon_horizon(now)
     rows = [
         {
             "appeal": appeal,
@@ -336,61 +356,45 @@ def queue(request: AuthedRequest) -> HttpResponse:
     return render(request, "appeals/queue.html", {"page": page, "rows": rows, "page_title": _("诉求受理")})
 
 
-WORKLIST_TABS = (
-    ("sign", gettext_lazy("待签收")),
-    ("doing", gettext_lazy("办理中")),
-    ("soon", gettext_lazy("即将超期")),
-    ("overdue", gettext_lazy("已超期")),
-)
-
-
 @role_required(Role.HANDLER, Role.DEPARTMENT_HEAD)
 def worklist(request: AuthedRequest) -> HttpResponse:
-    """部门工作台: the department's current assignments, by deadline."""
+    """部门工作台: the department's current assignments, by deadline (the queries are in worklists.py)."""
     now = timezone.now()
-    soon = workcalendar.deadline(now, 1).due  # due by 24:00 of the next working day
-    base = Assignment.objects.filter(
-        department_id=request.user.unit_id,
-        is_current=True,
-        answered_at__isnull=True,
-        returned_at__isnull=True,
-        appeal__status__in=IN_HAND,
-        appeal__in=Appeal.objects.visible_to(request.user),
-    )
-    if request.user.unit_id is None:
-        base = base.none()
-    to_sign = Q(is_lead=True, appeal__status=Status.DISPATCHED)
-    tabs = {
-        "sign": base.filter(to_sign).order_by("sign_due", "pk"),
-        "doing": base.exclude(to_sign).order_by("answer_due", "pk"),
-        "soon": base.filter(answer_due__gt=now, answer_due__lte=soon).order_by("answer_due", "pk"),
-        "overdue": base.filter(answer_due__lte=now).order_by("answer_due", "pk"),
-    }
-    tab = request.GET.get("tab", "sign")
+    soon = worklists.soon_horizon(now)
+    tabs = dict(worklists.WORKLIST_TABS)
+    tab = request.GET.get("tab", worklists.DEFAULT_TAB)
     if tab not in tabs:
-        tab = "sign"
-    queryset = tabs[tab].select_related(
-        "department", "appeal", "appeal__enterprise", "appeal__category", "appeal__category__parent"
+        tab = worklists.DEFAULT_TAB
+    text = request.GET.get("q", "").strip()[:100]
+    queryset = worklists.worklist_rows(
+        worklists.search(worklists.worklist_tab(request.user, tab, now), text, prefix="appeal__")
     )
+    if request.GET.get("format") == "xlsx":
+        title = _("部门工作台·%(tab)s") % {"tab": tabs[tab]}
+        return exporting.export_worklist(queryset, request.user, title=title, now=now)
     page = _page(request, queryset, 50)
     visibility = permissions.EnterpriseVisibility(request.user)
-    rows = [
-        {
-            "assignment": a,
-            "appeal": a.appeal,
-            "enterprise": a.appeal.enterprise.name if visibility.sees(a.appeal) else HIDDEN_ENTERPRISE,
-            "may_sign": a.is_lead and a.appeal.status == Status.DISPATCHED,
-            "overdue": a.answer_due <= now,
-            "soon": now < a.answer_due <= soon,
-            "sign_overdue": a.signed_at is None and a.sign_due <= now,
-        }
-        for a in page
-    ]
+    rows = []
+    for a in page:
+        running = a.appeal.status != Status.WAITING  # the clock stands still while material is awaited
+        rows.append(
+            {
+                "assignment": a,
+                "appeal": a.appeal,
+                "enterprise": a.appeal.enterprise.name if visibility.sees(a.appeal) else HIDDEN_ENTERPRISE,
+                "may_sign": a.is_lead and a.appeal.status == Status.DISPATCHED,
+                "overdue": running and a.answer_due <= now,
+                "soon": running and now < a.answer_due <= soon,
+                "sign_overdue": a.signed_at is None and a.sign_due <= now,
+            }
+        )
+    counts = worklists.worklist_counts(request.user, now, text=text)
     context = {
         "page": page,
         "rows": rows,
         "tab": tab,
-        "tabs": [(key, label, tabs[key].count()) for key, label in WORKLIST_TABS],
+        "q": text,
+        "tabs": [(key, label, counts[key]) for key, label in worklists.WORKLIST_TABS],
         "page_title": _("部门工作台"),
     }
     template = (
@@ -402,13 +406,21 @@ def worklist(request: AuthedRequest) -> HttpResponse:
 # --- the appeal page ----------------------------------------------------------
 
 
-def _action_form(action: str, appeal: Appeal, data: Any = None) -> forms.Form:
+def _action_form(action: str, appeal: Appeal, data: Any = None, *, user: User | None = None) -> forms.Form:
     form_class = ACTION_FORMS[action]
     if form_class is DispatchForm:
         initial: dict[str, Any] = {"category": appeal.category}
         if appeal.category is not None:
             initial["lead"] = default_department(appeal.category, appeal.zone)
         return DispatchForm(data, prefix=action, zone_id=appeal.zone_id, initial=initial)
+    if form_class is MergeForm:
+        return MergeForm(data, prefix=action, appeal=appeal, user=user)
+    lead = permissions.current_lead(appeal)
+    if form_class is ExtensionForm:
+        left = permissions.extension_days_left(appeal, lead) if lead is not None else None
+        return ExtensionForm(data, prefix=action, days_left=left)
+    if form_class is ApproveAnswerForm and lead is not None:
+        return ApproveAnswerForm(data, prefix=action, initial={"answer": lead.draft_answer})
     return form_class(data, prefix=action)
 
 
@@ -421,11 +433,14 @@ def _render_detail(
     assignments = list(appeal.assignments.all())
     lead = next((a for a in assignments if a.is_current and a.is_lead), None)
     events = AppealEvent.objects.filter(appeal=appeal).select_related("actor", "actor__unit")
-    ratings = Rating.objects.filter(appeal=appeal).select_related("rated_by", "rated_by__unit")
+    files = Attachment.objects.filter(appeal=appeal).select_related("uploaded_by", "uploaded_by__unit")
     actions = permissions.available_actions(appeal, user)
     bound = bound or {}
+    attach_form = None
+    if attachments.may_attach(appeal, user):
+        attach_form = bound.get("attach") or AttachmentForm()
     action_forms = {
-        action: bound.get(action) or _action_form(action, appeal)
+        action: bound.get(action) or _action_form(action, appeal, user=user)
         for action in actions
         if action in ACTION_FORMS
     }
@@ -454,7 +469,12 @@ def _render_detail(
             }
             for e in events
         ],
-        "ratings": [{"rating": r, "by": presentation.actor_name(r.rated_by, appeal, shown)} for r in ratings],
+        "ratings": steps.rating_rows(appeal, user, shown, bound),
+        **steps.page_context(appeal, user, shown=shown, lead=lead, bound=bound),
+        "attachments": [
+            {"attachment": a, "by": presentation.actor_name(a.uploaded_by, appeal, shown)} for a in files
+        ],
+        "attach_form": attach_form,
         "actions": actions,
         "forms": action_forms,
         "page_title": str(appeal),
@@ -467,7 +487,8 @@ def appeal_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return _render_detail(request, _visible_appeal(request, pk))
 
 
-def _perform(action: str, appeal: Appeal, data: dict[str, Any], by: User) -> None:
+def _perform(action: str, appeal: Appeal, data: dict[str, Any], by: User) -> str | None:
+    """Run `action`'s service; returns a message where the outcome is not simply "done"."""
     if action == "dispatch":
         lifecycle.dispatch_appeal(
             appeal,
@@ -484,7 +505,27 @@ def _perform(action: str, appeal: Appeal, data: dict[str, Any], by: User) -> Non
     elif action == "return":
         lifecycle.return_appeal(appeal, reason=data["reason"], by=by)
     elif action == "answer":
-        lifecycle.answer_appeal(appeal, answer=data["answer"], outcome=data["outcome"], by=by)
+        lead = lifecycle.answer_appeal(appeal, answer=data["answer"], outcome=data["outcome"], by=by)
+        if lead.answered_at is None:  # the department's head approves its answers first
+            return _("答复已提交部门负责人审核")
+    elif action == "approve_answer":
+        lifecycle.approve_answer(appeal, answer=data["answer"], by=by)
+    elif action == "reject_answer":
+        lifecycle.reject_answer(appeal, note=data["note"], by=by)
+    elif action == "opinion":
+        lifecycle.give_opinion(appeal, opinion=data["opinion"], by=by)
+    elif action == "pause":
+        lifecycle.pause_appeal(appeal, request=data["request"], by=by)
+    elif action == "resume":
+        lifecycle.resume_appeal(appeal, reply=data["reply"], by=by)
+    elif action == "extend":
+        lifecycle.request_extension(appeal, days=data["days"], reason=data["reason"], by=by)
+        return _("延期申请已提交，等待效能督查审批")
+    elif action == "coordinate":
+        lifecycle.coordinate_appeal(appeal, decision=data["decision"], by=by)
+    elif action == "merge":
+        lifecycle.merge_appeal(appeal, into=data["master"], note=data["note"], by=by)
+        return _("已合并到诉求 #%(ref)s") % {"ref": data["master"].pk}
     elif action == "escalate":
         escalation.escalate_by_hand(appeal, note=data["note"], to_leader=data["to_leader"], by=by)
     elif action in ("rate", "rate_on_behalf"):
@@ -496,6 +537,7 @@ def _perform(action: str, appeal: Appeal, data: dict[str, Any], by: User) -> Non
             on_behalf=action == "rate_on_behalf",
             by=by,
         )
+    return None
 
 
 @require_POST
@@ -508,7 +550,7 @@ def appeal_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     label = FORM_ACTION_LABELS[action]
     data: dict[str, Any] = {}
     if action in ACTION_FORMS:
-        form = _action_form(action, appeal, request.POST)
+        form = _action_form(action, appeal, request.POST, user=request.user)
         if not form.is_valid():
             messages.error(
                 request,
@@ -522,12 +564,41 @@ def appeal_act(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     except ValueError:
         appeal.version = 0
     try:
-        _perform(action, appeal, data, request.user)
+        done = _perform(action, appeal, data, request.user)
     except ServiceError as exc:
         messages.error(request, _("%(action)s未成功：%(reason)s") % {"action": label, "reason": exc})
     else:
-        messages.success(request, _("已%(action)s") % {"action": label})
+        messages.success(request, done or _("已%(action)s") % {"action": label})
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return redirect(target)
     return redirect(reverse("appeals:detail", args=[appeal.pk]))
+
+
+# --- attachments (guanjia.appeals.attachments) -------------------------------------
+
+
+@require_POST
+@login_required
+def appeal_attach(request: AuthedRequest, pk: int) -> HttpResponse:
+    """补充附件 from the appeal page: all files of the upload, or none."""
+    appeal = _visible_appeal(request, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("附件未上传：%(errors)s") % {"errors": form_errors_message(form)})
+        return _render_detail(request, appeal, bound={"attach": form})
+    try:
+        added = attachments.add_attachments(appeal, form.cleaned_data["attachments"], by=request.user)
+    except ServiceError as exc:
+        messages.error(request, _("附件未上传：%(reason)s") % {"reason": exc})
+    else:
+        messages.success(request, _("已上传 %(count)s 个附件") % {"count": len(added)})
+    return redirect(reverse("appeals:detail", args=[appeal.pk]) + "#attachments")
+
+
+@login_required
+def attachment_download(request: AuthedRequest, pk: int, att_pk: int) -> HttpResponseBase:
+    """One attachment, to those who see its appeal; to everyone else it does not exist (404)."""
+    appeal = get_object_or_404(Appeal.objects.visible_to(request.user), pk=pk)
+    attachment = get_object_or_404(Attachment.objects.filter(appeal=appeal), pk=att_pk)
+    return attachments.download(attachment, by=request.user, ip=client_ip(request))

@@ -9,8 +9,26 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from guanjia.appeals.lifecycle import RETURN_WINDOW_DAYS, TRANSITIONS
-from guanjia.appeals.models import Appeal, Assignment, Channel, Status
+from guanjia.appeals.lifecycle import (
+    DISPUTE_DAYS,
+    HANDLING,
+    MAX_PAUSES,
+    RETURN_WINDOW_DAYS,
+    STEPS,
+    TRANSITIONS,
+    needs_coordination,
+)
+from guanjia.appeals.models import (
+    Appeal,
+    AppealCategory,
+    Assignment,
+    Channel,
+    Extension,
+    Rating,
+    RatingLevel,
+    Review,
+    Status,
+)
 from guanjia.core import workcalendar
 from guanjia.core.models import User
 from guanjia.core.roles import Role
@@ -19,8 +37,26 @@ from guanjia.enterprises.models import Enterprise, EnterpriseMembership
 DEPARTMENT_ROLES = frozenset({Role.HANDLER, Role.DEPARTMENT_HEAD})
 ZONE_STAFF_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER})
 
-# The order the forms appear on the appeal page.
-ACTIONS = ("dispatch", "decline", "sign", "return", "answer", "rate", "rate_on_behalf", "escalate")
+# The order the forms appear on the appeal page. Extension and review decisions and rating
+# disputes are not here: they act on their own rows (may_decide, may_dispute).
+ACTIONS = (
+    "dispatch",
+    "decline",
+    "merge",
+    "sign",
+    "return",
+    "answer",
+    "approve_answer",
+    "reject_answer",
+    "opinion",
+    "pause",
+    "extend",
+    "resume",
+    "coordinate",
+    "rate",
+    "rate_on_behalf",
+    "escalate",
+)
 
 
 def is_member(user: User, enterprise_id: int) -> bool:
@@ -67,6 +103,104 @@ def _may_return(lead: Assignment) -> bool:
     return timezone.now() < workcalendar.deadline(lead.signed_at, RETURN_WINDOW_DAYS).due
 
 
+def extension_days_left(appeal: Appeal, lead: Assignment) -> int:
+    """Working days the lead department may still ask for (the category's cap less those approved)."""
+    return (appeal.category or AppealCategory()).extension_max_days - lead.extension_days
+
+
+def _lead_department_actions(appeal: Appeal, lead: Assignment, user: User) -> set[str]:
+    """What the lead department's handler or head may do, as sign/return/answer/approve/pause/extend check it."""
+    found = set()
+    status = appeal.status
+    if status in TRANSITIONS["sign"][0]:
+        found.add("sign")
+    if status in TRANSITIONS["return"][0] and _may_return(lead):
+        found.add("return")
+    coordinated = not needs_coordination(appeal)  # after the second reopen a leader decides first
+    if status in TRANSITIONS["answer"][0] and coordinated:
+        found.add("answer")
+    if user.has_role(Role.DEPARTMENT_HEAD) and lead.draft_answer:
+        if status in TRANSITIONS["answer"][0] and coordinated and lead.drafted_by_id is not None:
+            found.add("approve_answer")
+        if status in STEPS["answer_rejected"]:
+            found.add("reject_answer")
+    if status in TRANSITIONS["pause"][0] and lead.pauses.count() < MAX_PAUSES:
+        found.add("pause")
+    if (
+        status in STEPS["extension_request"]
+        and extension_days_left(appeal, lead) >= 1
+        and not Extension.objects.filter(assignment=lead, state=Extension.State.PENDING).exists()
+    ):
+        found.add("extend")
+    return found
+
+
+def _assignments(appeal: Appeal) -> list[Assignment]:
+    assignments = getattr(appeal, "current_assignments", None)
+    return list(assignments if assignments is not None else appeal.assignments.all())
+
+
+def opinion_assignment(appeal: Appeal, user: User) -> Assignment | None:
+    """The user's department's current co-handling assignment on `appeal` (as lifecycle.give_opinion finds it)."""
+    if user.unit_id is None or not user.has_any_role(DEPARTMENT_ROLES):
+        return None
+    return next(
+        (
+            a
+            for a in _assignments(appeal)
+            if a.is_current and not a.is_lead and a.department_id == user.unit_id
+        ),
+        None,
+    )
+
+
+def _owes_opinion(appeal: Appeal, user: User) -> bool:
+    mine = opinion_assignment(appeal, user)
+    return mine is not None and mine.answered_at is None
+
+
+def merge_masters(appeal: Appeal):
+    """The appeals `appeal` may be merged into (lifecycle.merge_appeal): of its zone, being handled, no child."""
+    return (
+        Appeal.objects.filter(zone_id=appeal.zone_id, status__in=HANDLING, master__isnull=True)
+        .exclude(pk=appeal.pk)
+        .order_by("-submitted_at", "-pk")
+    )
+
+
+def is_supervisor_of(appeal: Appeal, user: User) -> bool:
+    """A 效能督查 of the appeal's zone: decides its extensions and reviews (lifecycle._require_supervisor)."""
+    return user.is_active and user.has_role(Role.SUPERVISOR) and appeal.zone_id in user.zone_ids()
+
+
+def may_decide_extension(appeal: Appeal, extension: Extension, user: User) -> bool:
+    return extension.state == Extension.State.PENDING and is_supervisor_of(appeal, user)
+
+
+def may_decide_review(appeal: Appeal, review: Review, user: User) -> bool:
+    return review.state == Review.State.PENDING and is_supervisor_of(appeal, user)
+
+
+def dispute_window_open(rating: Rating) -> bool:
+    return timezone.now() < workcalendar.deadline(rating.at, DISPUTE_DAYS).due
+
+
+def may_dispute(rating: Rating, user: User) -> bool:
+    """lifecycle.dispute_rating: the rated department, a rating of 基本满意 or lower, within 5 working
+    days, once per rating."""
+    return (
+        rating.assignment_id is not None
+        and user.is_active
+        and user.has_any_role(DEPARTMENT_ROLES)
+        and user.unit_id is not None
+        and rating.assignment is not None
+        and user.unit_id == rating.assignment.department_id
+        and rating.level <= RatingLevel.FAIRLY_SATISFIED
+        and dispute_window_open(rating)
+        and not Review.objects.filter(rating=rating).exists()
+    )
+
+
 def available_actions(appeal: Appeal, user: User) -> list[str]:
     """The transitions `user` may start on `appeal` now, in page order."""
     if not user.is_authenticated or not user.is_active:
@@ -78,20 +212,34 @@ def available_actions(appeal: Appeal, user: User) -> list[str]:
     found: set[str] = set()
     if _is_dispatcher(appeal, user):
         found.update(a for a in ("dispatch", "decline") if allowed_from(a))
+        if allowed_from("merge") and merge_masters(appeal).exists():
+            found.add("merge")
+    lead = current_lead(appeal)
+    steward = user.has_role(Role.STEWARD) and appeal.enterprise.steward_id == user.pk
     if user.has_any_role(DEPARTMENT_ROLES):
-        lead = current_lead(appeal)
         if _in_department(lead, user):
             assert lead is not None
-            if allowed_from("sign"):
-                found.add("sign")
-            if allowed_from("return") and _may_return(lead):
-                found.add("return")
-            if allowed_from("answer"):
-                found.add("answer")
-    if appeal.status == Status.ANSWERED:
+            found.update(_lead_department_actions(appeal, lead, user))
+        if appeal.status in STEPS["opinion"] and _owes_opinion(appeal, user):
+            found.add("opinion")
+    # lifecycle._may_resume: the enterprise, its steward, or the lead department.
+    if (
+        appeal.status == Status.WAITING
+        and lead is not None
+        and (is_member(user, appeal.enterprise_id) or steward or _in_department(lead, user))
+    ):
+        found.add("resume")
+    if (
+        appeal.status in STEPS["coordinate"]
+        and needs_coordination(appeal)
+        and user.has_role(Role.LEADER)
+        and appeal.zone_id in user.zone_ids()
+    ):
+        found.add("coordinate")
+    # An answer is rated; so is a decline, while its rating time runs (rate_due is cleared by the rating).
+    if appeal.status == Status.ANSWERED or (appeal.status == Status.DECLINED and appeal.rate_due is not None):
         if is_member(user, appeal.enterprise_id):
             found.add("rate")
-        steward = user.has_role(Role.STEWARD) and appeal.enterprise.steward_id == user.pk
         if steward or _is_dispatcher(appeal, user):
             found.add("rate_on_behalf")
     # 督办 (escalation.escalate_by_hand): a supervisor of the zone, while a department holds the appeal.

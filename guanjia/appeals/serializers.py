@@ -11,21 +11,27 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from guanjia.appeals import permissions
+from guanjia.appeals import permissions, presentation
+from guanjia.appeals.lifecycle import STEPS, needs_coordination
 from guanjia.appeals.models import (
     Appeal,
     AppealCategory,
     AppealEvent,
     Assignment,
+    Attachment,
+    Extension,
     Handling,
     Outcome,
+    Pause,
     Rating,
     RatingLevel,
+    Review,
 )
 from guanjia.appeals.presentation import EVENT_LABELS, actor_name, row_due
 from guanjia.core.models import OrgUnit, User
@@ -104,15 +110,253 @@ class EventSerializer(serializers.ModelSerializer):
 class RatingSerializer(serializers.ModelSerializer):
     level_label = serializers.CharField(source="get_level_display", read_only=True)
     rated_by_name = serializers.SerializerMethodField()
+    reviewed_level = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text=_("申诉复核改判后的评价；未改判为 null")
+    )
+    disputable = serializers.SerializerMethodField(
+        help_text=_("调用者（被评价的承办部门）现在可否对该评价申请复核")
+    )
 
     class Meta:
         model = Rating
-        fields = ["level", "level_label", "solved", "comment", "on_behalf", "at", "rated_by_name"]
+        fields = [
+            "id",
+            "level",
+            "level_label",
+            "solved",
+            "comment",
+            "on_behalf",
+            "at",
+            "rated_by_name",
+            "reviewed_level",
+            "disputable",
+        ]
         read_only_fields = fields
 
     def get_rated_by_name(self, obj: Rating) -> str:
         appeal = self.context["appeal"]
         return str(actor_name(obj.rated_by, appeal, _shown(self, appeal)))
+
+    def get_disputable(self, obj: Rating) -> bool:
+        user = _request_user(self)
+        return user is not None and permissions.may_dispute(obj, user)
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    """An attachment: its name, detected type, size and checksum, who added it, where to download it."""
+
+    uploaded_by_name = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField(help_text=_("下载地址（需登录，范围外为 404）"))
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "name",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_at",
+            "uploaded_by_name",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_uploaded_by_name(self, obj: Attachment) -> str:
+        appeal = self.context["appeal"]
+        return str(actor_name(obj.uploaded_by, appeal, _shown(self, appeal)))
+
+    def get_download_url(self, obj: Attachment) -> str:
+        return reverse("appeal-attachment", kwargs={"pk": obj.appeal_id, "attachment": obj.pk})
+
+
+# --- the handling steps (补充材料, 延期, 申诉复核, 协办意见, 合并), named as the appeal page names them ------
+
+
+class _PeopleMixin:
+    """`<who>_name` fields: a person as the appeal page names them (hidden where confidential)."""
+
+    context: dict[str, Any]
+
+    def _person(self, user: User | None) -> str:
+        appeal = self.context["appeal"]
+        return str(actor_name(user, appeal, _shown(self, appeal)))  # type: ignore[arg-type]
+
+
+class PauseRecordSerializer(_PeopleMixin, serializers.ModelSerializer):
+    """补充材料: what was asked, when the clock stopped and ran again, and the working days it stood."""
+
+    requested_by_name = serializers.SerializerMethodField()
+    resumed_by_name = serializers.SerializerMethodField(
+        help_text=_("恢复计时者；期限到了自动恢复为“系统”；尚未恢复为 null")
+    )
+
+    class Meta:
+        model = Pause
+        fields = [
+            "id",
+            "assignment",
+            "request",
+            "requested_by_name",
+            "started_at",
+            "resume_by",
+            "resumed_at",
+            "resumed_by_name",
+            "reply",
+            "working_days",
+        ]
+        read_only_fields = fields
+
+    def get_requested_by_name(self, obj: Pause) -> str:
+        return self._person(obj.requested_by)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_resumed_by_name(self, obj: Pause) -> str | None:
+        return self._person(obj.resumed_by) if obj.resumed_at else None
+
+
+class ExtensionRecordSerializer(_PeopleMixin, serializers.ModelSerializer):
+    """延期 asked by the lead department; `decidable`: the caller (a supervisor of the zone) may decide it."""
+
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    requested_by_name = serializers.SerializerMethodField()
+    decided_by_name = serializers.SerializerMethodField(help_text=_("审批者；未审批为 null"))
+    decidable = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Extension
+        fields = [
+            "id",
+            "assignment",
+            "days",
+            "reason",
+            "requested_by_name",
+            "requested_at",
+            "state",
+            "state_label",
+            "decided_by_name",
+            "decided_at",
+            "decision_note",
+            "previous_due",
+            "new_due",
+            "version",
+            "decidable",
+        ]
+        read_only_fields = fields
+
+    def get_requested_by_name(self, obj: Extension) -> str:
+        return self._person(obj.requested_by)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_decided_by_name(self, obj: Extension) -> str | None:
+        return self._person(obj.decided_by) if obj.decided_at else None
+
+    def get_decidable(self, obj: Extension) -> bool:
+        user = _request_user(self)  # type: ignore[arg-type]
+        return user is not None and permissions.may_decide_extension(self.context["appeal"], obj, user)
+
+
+class ReviewRecordSerializer(_PeopleMixin, serializers.ModelSerializer):
+    """申诉复核 of a rating (disputed by the department) or of a decline rated dissatisfied."""
+
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    rating_level = serializers.IntegerField(source="rating.level", read_only=True, help_text=_("原评价"))
+    decided_level = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text=_("改判后的评价；未改判为 null")
+    )
+    requested_by_name = serializers.SerializerMethodField()
+    decided_by_name = serializers.SerializerMethodField(help_text=_("复核者；未复核为 null"))
+    decidable = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "rating",
+            "rating_level",
+            "reason",
+            "requested_by_name",
+            "requested_at",
+            "state",
+            "state_label",
+            "decided_by_name",
+            "decided_at",
+            "decided_level",
+            "decision_note",
+            "version",
+            "decidable",
+        ]
+        read_only_fields = fields
+
+    def get_requested_by_name(self, obj: Review) -> str:
+        return self._person(obj.requested_by)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_decided_by_name(self, obj: Review) -> str | None:
+        return self._person(obj.decided_by) if obj.decided_at else None
+
+    def get_decidable(self, obj: Review) -> bool:
+        user = _request_user(self)  # type: ignore[arg-type]
+        return user is not None and permissions.may_decide_review(self.context["appeal"], obj, user)
+
+
+class OpinionRecordSerializer(serializers.ModelSerializer):
+    """协办意见 of one current co-handling assignment; `opinion` is empty until given."""
+
+    assignment = serializers.IntegerField(source="pk", read_only=True)
+    department_name = serializers.CharField(source="department.name", read_only=True)
+    given_at = serializers.DateTimeField(source="answered_at", read_only=True, allow_null=True)
+    opinion = serializers.CharField(source="answer", read_only=True)
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "assignment",
+            "department",
+            "department_name",
+            "dispatched_at",
+            "answer_due",
+            "given_at",
+            "opinion",
+        ]
+        read_only_fields = fields
+
+
+class DraftAnswerSerializer(serializers.Serializer):
+    """An answer waiting for the department head's approval (shown to the head and to its writer)."""
+
+    answer = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    drafted_by_name = serializers.CharField()
+    drafted_at = serializers.DateTimeField(allow_null=True)
+
+
+class MasterAppealSerializer(serializers.Serializer):
+    """A merged child's master: its number and status, and its answer once answered."""
+
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+    department_name = serializers.CharField(allow_null=True)
+    outcome = serializers.CharField(allow_blank=True)
+    answer = serializers.CharField(allow_blank=True)
+
+
+class ChildAppealSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+
+
+class ChildrenSerializer(serializers.Serializer):
+    """Duplicates merged into this appeal: those the caller may see, and how many others."""
+
+    visible = ChildAppealSerializer(many=True)
+    others = serializers.IntegerField()
 
 
 APPEAL_FIELDS = [
@@ -195,6 +439,19 @@ class AppealDetailSerializer(AppealSerializer):
     assignments = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
     ratings = serializers.SerializerMethodField()
+    attachments = serializers.SerializerMethodField()
+    pauses = serializers.SerializerMethodField(help_text=_("补充材料（暂停计时）记录"))
+    extensions = serializers.SerializerMethodField(help_text=_("延期申请及其审批"))
+    reviews = serializers.SerializerMethodField(help_text=_("申诉复核及其决定"))
+    opinions = serializers.SerializerMethodField(help_text=_("当前各协办部门的协办意见"))
+    draft_answer = serializers.SerializerMethodField(
+        help_text=_("待部门负责人审核的答复：仅向该部门负责人和撰写人返回，否则为 null")
+    )
+    coordination = serializers.CharField(read_only=True, help_text=_("领导协调意见；尚无为空"))
+    coordinated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    needs_coordination = serializers.SerializerMethodField(help_text=_("是否正等待领导协调"))
+    master = serializers.SerializerMethodField(help_text=_("已合并诉求的主诉求；非合并诉求为 null"))
+    children = serializers.SerializerMethodField(help_text=_("并入本诉求的重复诉求；没有为 null"))
     actions = serializers.SerializerMethodField(help_text=_("调用者现在可以执行的操作"))
 
     class Meta:
@@ -214,6 +471,17 @@ class AppealDetailSerializer(AppealSerializer):
             "assignments",
             "events",
             "ratings",
+            "attachments",
+            "pauses",
+            "extensions",
+            "reviews",
+            "opinions",
+            "draft_answer",
+            "coordination",
+            "coordinated_at",
+            "needs_coordination",
+            "master",
+            "children",
             "actions",
         ]
         read_only_fields = fields
@@ -233,6 +501,73 @@ class AppealDetailSerializer(AppealSerializer):
     @extend_schema_field(RatingSerializer(many=True))
     def get_ratings(self, obj: Appeal) -> list[Any]:
         return list(RatingSerializer(obj.ratings.all(), many=True, context=self._nested(obj)).data)
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, obj: Appeal) -> list[Any]:
+        return list(AttachmentSerializer(obj.attachments.all(), many=True, context=self._nested(obj)).data)
+
+    @extend_schema_field(PauseRecordSerializer(many=True))
+    def get_pauses(self, obj: Appeal) -> list[Any]:
+        rows = Pause.objects.filter(appeal=obj).select_related(
+            "requested_by", "requested_by__unit", "resumed_by", "resumed_by__unit"
+        )
+        return list(PauseRecordSerializer(rows, many=True, context=self._nested(obj)).data)
+
+    @extend_schema_field(ExtensionRecordSerializer(many=True))
+    def get_extensions(self, obj: Appeal) -> list[Any]:
+        rows = Extension.objects.filter(appeal=obj).select_related(
+            "requested_by", "requested_by__unit", "decided_by", "decided_by__unit"
+        )
+        return list(ExtensionRecordSerializer(rows, many=True, context=self._nested(obj)).data)
+
+    @extend_schema_field(ReviewRecordSerializer(many=True))
+    def get_reviews(self, obj: Appeal) -> list[Any]:
+        rows = Review.objects.filter(appeal=obj).select_related(
+            "rating", "requested_by", "requested_by__unit", "decided_by", "decided_by__unit"
+        )
+        return list(ReviewRecordSerializer(rows, many=True, context=self._nested(obj)).data)
+
+    @extend_schema_field(OpinionRecordSerializer(many=True))
+    def get_opinions(self, obj: Appeal) -> list[Any]:
+        co = [a for a in obj.assignments.all() if a.is_current and not a.is_lead]
+        return list(OpinionRecordSerializer(co, many=True).data)
+
+    @extend_schema_field(DraftAnswerSerializer(allow_null=True))
+    def get_draft_answer(self, obj: Appeal) -> dict[str, Any] | None:
+        user = _request_user(self)
+        draft = presentation.draft_answer(permissions.current_lead(obj), user) if user is not None else None
+        return dict(DraftAnswerSerializer(draft).data) if draft is not None else None
+
+    def get_needs_coordination(self, obj: Appeal) -> bool:
+        return obj.status in STEPS["coordinate"] and needs_coordination(obj)
+
+    @extend_schema_field(MasterAppealSerializer(allow_null=True))
+    def get_master(self, obj: Appeal) -> dict[str, Any] | None:
+        user = _request_user(self)
+        found = presentation.master_appeal(obj, user) if user is not None else None
+        if found is None:
+            return None
+        master, answered = found["appeal"], found["answered"]
+        return {
+            "id": master.pk,
+            "status": master.status,
+            "status_label": str(master.get_status_display()),
+            "answered_at": serializers.DateTimeField().to_representation(answered.answered_at)
+            if answered
+            else None,
+            "department_name": answered.department.name if answered else None,
+            "outcome": answered.outcome if answered else "",
+            "answer": answered.answer if answered else "",
+        }
+
+    @extend_schema_field(ChildrenSerializer(allow_null=True))
+    def get_children(self, obj: Appeal) -> dict[str, Any] | None:
+        user = _request_user(self)
+        found = presentation.merged_children(obj, user) if user is not None else None
+        if found is None:
+            return None
+        visible = [{"id": c.pk, "title": c.title, "status": c.status} for c in found["visible"]]
+        return {"visible": visible, "others": found["others"]}
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_actions(self, obj: Appeal) -> list[str]:
@@ -268,6 +603,19 @@ def version_field() -> serializers.IntegerField:
     )
 
 
+def files_field(**kwargs: Any) -> serializers.ListField:
+    # Empty files pass here so that the attachments service refuses them by name.
+    return serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True, use_url=False),
+        help_text=_("附件（multipart/form-data，可重复）：一次最多 10 个；按文件内容判断类型"),
+        **kwargs,
+    )
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    files = files_field(allow_empty=False, error_messages={"empty": _("请选择要上传的文件")})
+
+
 class AppealCreateSerializer(serializers.Serializer):
     """A new appeal; the channel follows the caller's role (see docs/api.md)."""
 
@@ -286,6 +634,7 @@ class AppealCreateSerializer(serializers.Serializer):
     external_due = serializers.DateField(
         required=False, allow_null=True, default=None, help_text=_("外部办理期限（当日 24:00），受理员可填")
     )
+    files = files_field(required=False, default=list)
 
 
 class DispatchSerializer(serializers.Serializer):
@@ -333,3 +682,88 @@ class RateSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     on_behalf = serializers.BooleanField(default=False, help_text=_("管家或受理员回访时代企业记录"))
     version = version_field()
+
+
+# --- the handling steps: one input per step; the lifecycle services decide ------------------------
+
+
+class PauseSerializer(serializers.Serializer):
+    request = serializers.CharField(help_text=_("需要企业补充的材料"))
+    version = version_field()
+
+
+class ResumeSerializer(serializers.Serializer):
+    reply = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text=_("补充说明：补充了哪些材料")
+    )
+    version = version_field()
+
+
+class ExtendSerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, help_text=_("延期工作日；各次延期合计不超过类别上限"))
+    reason = serializers.CharField(help_text=_("延期理由"))
+    version = version_field()
+
+
+class OpinionSerializer(serializers.Serializer):
+    opinion = serializers.CharField(help_text=_("协办意见"))
+    version = version_field()
+
+
+class ApproveAnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text=_("修改后的答复；不填则按原稿发出")
+    )
+    version = version_field()
+
+
+class RejectAnswerSerializer(serializers.Serializer):
+    note = serializers.CharField(help_text=_("退回修改意见"))
+    version = version_field()
+
+
+class CoordinateSerializer(serializers.Serializer):
+    decision = serializers.CharField(help_text=_("领导协调意见"))
+    version = version_field()
+
+
+class MergeSerializer(serializers.Serializer):
+    master = serializers.IntegerField(min_value=1, help_text=_("主诉求编号：本园区已交办、尚未答复的诉求"))
+    note = serializers.CharField(required=False, allow_blank=True, default="", help_text=_("合并说明"))
+    version = version_field()
+
+
+class ExtensionDecisionSerializer(serializers.Serializer):
+    approve = serializers.BooleanField(help_text=_("true 批准，false 不批准"))
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text=_("审批意见；不批准时必填")
+    )
+    version = serializers.IntegerField(
+        min_value=1, help_text=_("读取时该延期申请的版本号（extensions[].version）；已被处理时返回 409")
+    )
+
+
+class ReviewDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=[
+            (Review.State.UPHELD, Review.State.UPHELD.label),
+            (Review.State.CHANGED, Review.State.CHANGED.label),
+            (Review.State.REOPENED, Review.State.REOPENED.label),
+        ],
+        help_text=_("评价申诉：upheld 或 changed；不予受理复核：upheld 或 reopened"),
+    )
+    level = serializers.ChoiceField(
+        choices=RatingLevel.choices,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("改判（changed）后的评价，5 非常满意 … 1 非常不满意"),
+    )
+    note = serializers.CharField(help_text=_("复核意见"))
+    version = serializers.IntegerField(
+        min_value=1, help_text=_("读取时该复核的版本号（reviews[].version）；已被处理时返回 409")
+    )
+
+
+class DisputeSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text=_("申请复核的理由"))

@@ -16,3 +16,9 @@ def close_unrated_appeals() -> int:
 def sweep_escalations() -> int:
     """督办: 预警, 催办 and 红牌 at their deadlines; each happens once however often this runs."""
     return escalation.sweep().total
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def resume_overdue_pauses() -> int:
+    """补充材料 waits at most 5 working days: then the clock runs again on its own."""
+    return lifecycle.resume_overdue_pauses()

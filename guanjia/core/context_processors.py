@@ -21,6 +21,8 @@ NAVIGATION = [
     (_("诉求受理"), "appeals:queue", {Role.DISPATCHER}),
     (_("部门工作台"), "appeals:worklist", {Role.HANDLER, Role.DEPARTMENT_HEAD}),
     (_("诉求总览"), "appeals:list", {Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER}),
+    (_("督办看板"), "appeals:board", {Role.SUPERVISOR, Role.LEADER}),
+    (_("审批与协调"), "appeals:approvals", {Role.SUPERVISOR, Role.LEADER}),
     (_("组织机构"), "core:units", {Role.SYSADMIN}),
     (_("用户管理"), "core:users", {Role.SYSADMIN}),
     (
@@ -29,6 +31,7 @@ NAVIGATION = [
         {Role.SYSADMIN, Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER},
     ),
     (_("工作日历"), "core:calendar", {Role.SYSADMIN}),
+    (_("部门群机器人"), "core:robots", {Role.SYSADMIN}),
     (_("角色与安全"), "core:roles", {Role.SECADMIN}),
     (_("审计日志"), "core:audit", {Role.AUDITOR}),
     (_("API 文档"), "api-docs", set(Role) - {Role.ENTERPRISE_USER}),

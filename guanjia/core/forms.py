@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guanjia.core.models import OrgUnit, User
+from guanjia.core.models import DepartmentWebhook, OrgUnit, User
 from guanjia.core.roles import Role
 from guanjia.core.services import note_login_failure
 from guanjia.core.signals import client_ip
@@ -169,3 +169,40 @@ class CalendarYearForm(TablerWidgetsMixin, forms.Form):
 class WorkdayCheckForm(TablerWidgetsMixin, forms.Form):
     start = forms.DateField(label=_("起算日"), widget=_date_input())
     n = forms.IntegerField(label=_("工作日数"), min_value=1, max_value=400, initial=5)
+
+
+class DepartmentWebhookForm(TablerWidgetsMixin, forms.Form):
+    """A department's group robot. The address and the secret are never shown back: empty keeps them."""
+
+    unit = forms.ModelChoiceField(
+        label=_("部门"),
+        queryset=OrgUnit.objects.filter(kind=OrgUnit.Kind.DEPARTMENT).order_by("code"),
+    )
+    kind = forms.ChoiceField(label=_("类型"), choices=DepartmentWebhook.Kind.choices)
+    url = forms.CharField(
+        label=_("Webhook 地址"),
+        max_length=500,
+        required=False,
+        help_text=_("在群设置的“智能群助手/群机器人”中复制；修改时留空表示不变"),
+    )
+    other_host = forms.BooleanField(
+        label=_("使用其他主机"),
+        required=False,
+        help_text=_("地址不在钉钉或企业微信的官方主机上时勾选（如内网转发网关），仍须 https"),
+    )
+    secret = forms.CharField(
+        label=_("加签密钥"),
+        max_length=200,
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("仅钉钉机器人“加签”安全设置使用（SEC 开头）；修改时留空表示不变"),
+    )
+    clear_secret = forms.BooleanField(label=_("清除已保存的加签密钥"), required=False)
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not editing:
+            self.fields["url"].required = True
+            self.fields["url"].help_text = _("在群设置的“智能群助手/群机器人”中复制")
+            del self.fields["clear_secret"]

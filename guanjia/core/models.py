@@ -337,7 +337,9 @@ class DepartmentWebhook(models.Model):
         DINGTALK = "dingtalk", _("钉钉群机器人")
         WECOM = "wecom", _("企业微信群机器人")
 
-    unit = models.ForeignKey(OrgUnit, verbose_name=_("部门"), on_delete=models.CASCADE, related_name="webhooks")
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("部门"), on_delete=models.CASCADE, related_name="webhooks"
+    )
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     url = models.URLField(_("Webhook 地址"), max_length=500)
     # DingTalk's 加签 secret (SEC…); empty when the robot uses keywords or an IP allow-list instead.

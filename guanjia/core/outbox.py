@@ -28,6 +28,10 @@ from guanjia.core.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 
+class Undeliverable(Exception):
+    """A message that can never be sent (e.g. its robot was deleted): failed at once, not retried."""
+
+
 class SmsBackend(Protocol):
     def send(self, phone: str, text: str, message_id: int) -> None: ...
 
@@ -84,6 +88,11 @@ def send(message: OutboxMessage) -> None:
         backend.send(message.recipient, f"{text} {link}".strip(), message.id)
     elif message.channel == OutboxMessage.Channel.EMAIL:
         send_mail(message.subject or text, f"{text}\n{link}", None, [message.recipient])
+    elif message.channel == OutboxMessage.Channel.WEBHOOK and message.payload.get("format"):
+        # A department's DingTalk / WeCom robot: its text, address and secret are settled at send time.
+        from guanjia.core import webhooks  # webhooks enqueues through this module
+
+        webhooks.post(message)
     elif message.channel == OutboxMessage.Channel.WEBHOOK:
         body = json.dumps({"id": message.id, **message.payload}, ensure_ascii=False).encode("utf-8")
         request = urllib.request.Request(  # noqa: S310 - URL is an administrator's setting
@@ -125,7 +134,7 @@ def deliver_pending(limit: int = 200, worker: str | None = None) -> int:
 
 def _record_failure(message: OutboxMessage, exc: Exception, worker: str) -> None:
     log.warning("outbox message %s failed: %s", message.id, exc)
-    give_up = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    give_up = isinstance(exc, Undeliverable) or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
     backoff = timedelta(seconds=30 * 2 ** min(message.attempts, 8))
     OutboxMessage.objects.filter(id=message.id, claimed_by=worker).update(
         status=OutboxMessage.Status.FAILED if give_up else OutboxMessage.Status.PENDING,

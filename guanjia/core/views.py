@@ -15,13 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from guanjia.core import audit, notifications, workcalendar
+from guanjia.core import audit, notifications, webhooks, workcalendar
 from guanjia.core import services as core_services
 from guanjia.core.decorators import AuthedRequest, role_required
 from guanjia.core.errors import ServiceError
 from guanjia.core.forms import (
     CalendarDayForm,
     CalendarYearForm,
+    DepartmentWebhookForm,
     OrgUnitForm,
     RoleGrantForm,
     UserCreateForm,
@@ -30,7 +31,15 @@ from guanjia.core.forms import (
     form_errors_message,
 )
 from guanjia.core.home import home_sections
-from guanjia.core.models import AuditRecord, CalendarDay, CalendarYear, OrgUnit, RoleGrant, User
+from guanjia.core.models import (
+    AuditRecord,
+    CalendarDay,
+    CalendarYear,
+    DepartmentWebhook,
+    OrgUnit,
+    RoleGrant,
+    User,
+)
 from guanjia.core.roles import Role
 
 
@@ -341,3 +350,75 @@ def inbox_read_all(request: AuthedRequest) -> HttpResponse:
     count = notifications.mark_read(request.user)
     messages.success(request, _("已将 %(n)s 条消息标为已读") % {"n": count})
     return redirect("core:inbox")
+
+
+@role_required(Role.SYSADMIN)
+def robots(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
+    """部门群机器人: the robots by department, their last delivery, and the form to add or change one."""
+    robot = get_object_or_404(DepartmentWebhook.objects.select_related("unit"), pk=pk) if pk else None
+    initial = {"unit": robot.unit, "kind": robot.kind, "is_active": robot.is_active} if robot else None
+    form = DepartmentWebhookForm(request.POST or None, initial=initial, editing=robot is not None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = webhooks.save_webhook(webhook=robot, by=request.user, **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("已保存 %(robot)s") % {"robot": saved})
+            return redirect("core:robots")
+    rows = list(
+        DepartmentWebhook.objects.select_related("unit", "unit__parent").order_by("unit__code", "kind")
+    )
+    last = webhooks.last_deliveries(r.pk for r in rows)
+    listing = [
+        {
+            "robot": r,
+            "url": webhooks.masked_url(r.url),
+            "secret": webhooks.masked_secret(r.secret),
+            "last": last.get(r.pk),
+        }
+        for r in rows
+    ]
+    return render(
+        request,
+        "core/robots.html",
+        {
+            "form": form,
+            "robot": robot,
+            "robot_secret": webhooks.masked_secret(robot.secret) if robot else "",
+            "robot_url": webhooks.masked_url(robot.url) if robot else "",
+            "rows": listing,
+        },
+    )
+
+
+@require_POST
+@role_required(Role.SYSADMIN)
+def robot_active(request: AuthedRequest, pk: int) -> HttpResponse:
+    robot = get_object_or_404(DepartmentWebhook.objects.select_related("unit"), pk=pk)
+    active = request.POST.get("active") == "1"
+    webhooks.set_webhook_active(robot, active, by=request.user)
+    messages.success(request, (_("已启用 %(robot)s") if active else _("已停用 %(robot)s")) % {"robot": robot})
+    return redirect("core:robots")
+
+
+@require_POST
+@role_required(Role.SYSADMIN)
+def robot_delete(request: AuthedRequest, pk: int) -> HttpResponse:
+    robot = get_object_or_404(DepartmentWebhook.objects.select_related("unit"), pk=pk)
+    try:
+        webhooks.delete_webhook(robot, by=request.user)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("已删除 %(robot)s") % {"robot": robot})
+    return redirect("core:robots")
+
+
+@require_POST
+@role_required(Role.SYSADMIN)
+def robot_test(request: AuthedRequest, pk: int) -> HttpResponse:
+    robot = get_object_or_404(DepartmentWebhook.objects.select_related("unit"), pk=pk)
+    webhooks.send_test(robot, by=request.user)
+    messages.success(request, _("已将测试消息放入发送队列，稍后刷新本页查看发送结果"))
+    return redirect("core:robots")

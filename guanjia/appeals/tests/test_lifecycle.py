@@ -13,6 +13,7 @@ from guanjia.appeals.models import (
     AppealEvent,
     Assignment,
     Channel,
+    Escalation,
     Handling,
     Outcome,
     RatingLevel,
@@ -131,6 +132,16 @@ def test_the_whole_loop_with_two_reopens(routed, land):
     lifecycle.answer_appeal(appeal, answer="再次答复", outcome=Outcome.PARTLY, by=cast.head_a)
     lifecycle.rate_appeal(appeal, level=RatingLevel.VERY_DISSATISFIED, solved=False, by=cast.ent_user_a1)
     assert appeal.reopen_count == 2
+    # 领导协调: the zone's leaders are asked, and the department cannot answer before a leader decides.
+    third = Assignment.objects.get(appeal=appeal, is_current=True)
+    assert Escalation.objects.filter(assignment=third, level=Escalation.Level.LEADER).count() == 1
+    with pytest.raises(ServiceError, match="领导协调"):
+        lifecycle.answer_appeal(appeal, answer="最终答复", outcome=Outcome.SOLVED, by=cast.handler_a)
+    with pytest.raises(NotAllowed):
+        lifecycle.coordinate_appeal(appeal, decision="由市场监管局牵头", by=cast.supervisor_a)
+    lifecycle.coordinate_appeal(appeal, decision="由市场监管局牵头，一周内上门", by=cast.leader_a)
+    with pytest.raises(Conflict):
+        lifecycle.coordinate_appeal(appeal, decision="再次协调", by=cast.leader_a)
     lifecycle.answer_appeal(appeal, answer="最终答复", outcome=Outcome.SOLVED, by=cast.handler_a)
     lifecycle.rate_appeal(appeal, level=RatingLevel.DISSATISFIED, solved=False, by=cast.ent_user_a1)
     appeal.refresh_from_db()
@@ -145,6 +156,8 @@ def test_the_whole_loop_with_two_reopens(routed, land):
         "reopen",
         "answer",
         "reopen",
+        "escalate.leader",
+        "coordinate",
         "answer",
         "close",
     ]
