@@ -26,7 +26,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
@@ -577,3 +577,39 @@ def download(attachment: Attachment, *, by: User, ip: str | None = None) -> File
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- leftovers ----------------------------------------------------------------------------
+
+
+ORPHAN_AGE = timedelta(days=1)
+
+
+def remove_orphans(now: datetime | None = None, *, older_than: timedelta = ORPHAN_AGE) -> int:
+    """Delete what no attachment row points at, once it is a day old: staging files left by a
+    killed worker, and stored files whose surrounding transaction rolled back after they were
+    moved into place. A younger file may belong to an upload still in flight, so it is kept."""
+    cutoff = ((now or timezone.now()) - older_than).timestamp()
+    root = storage_root()
+    removed = 0
+    staging = root / "tmp"
+    if staging.is_dir():
+        for path in staging.iterdir():
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+    candidates: dict[str, Path] = {}
+    for path in root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
+        if KEY_RE.fullmatch(path.name) and path.is_file() and path.stat().st_mtime < cutoff:
+            candidates[path.name] = path
+    keys = list(candidates)
+    for start in range(0, len(keys), 500):
+        batch = keys[start : start + 500]
+        known = set(Attachment.objects.filter(storage_key__in=batch).values_list("storage_key", flat=True))
+        for key in batch:
+            if key not in known:
+                candidates[key].unlink(missing_ok=True)
+                removed += 1
+    if removed:
+        logger.warning("removed %s orphaned attachment file(s) under %s", removed, root)
+    return removed

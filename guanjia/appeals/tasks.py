@@ -3,7 +3,7 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from guanjia.appeals import escalation, lifecycle
+from guanjia.appeals import attachments, escalation, lifecycle
 
 
 @db_periodic_task(crontab(minute="*/5"))
@@ -22,3 +22,9 @@ def sweep_escalations() -> int:
 def resume_overdue_pauses() -> int:
     """补充材料 waits at most 5 working days: then the clock runs again on its own."""
     return lifecycle.resume_overdue_pauses()
+
+
+@db_periodic_task(crontab(hour="3", minute="40"))
+def remove_orphaned_attachments() -> int:
+    """Files no attachment row points at (a killed upload, a rolled-back transaction), once a day old."""
+    return attachments.remove_orphans()

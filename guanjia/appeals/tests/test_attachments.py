@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import struct
+import time
 import zipfile
 from pathlib import Path
 from urllib.parse import quote
@@ -549,3 +551,22 @@ def test_a_missing_file_is_404_not_a_crash(appeal, routed, login):
     (row,) = attach(appeal, routed.ent_user_a1, upload("说明.pdf", PDF))
     attachments.stored_path(row.storage_key).unlink()
     assert login(routed.ent_user_a1).get(page_url(appeal, row)).status_code == 404
+
+
+def test_orphaned_files_are_removed_once_a_day_old_and_attachments_are_kept(appeal, routed, store):
+    (row,) = attach(appeal, routed.ent_user_a1, upload("营业执照副本.pdf", PDF))
+    kept = attachments.stored_path(row.storage_key)
+    orphan = attachments.stored_path("ab" * 16)  # moved into place, then its transaction rolled back
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(PDF)
+    staging = store / "tmp" / "upload-killed"
+    staging.write_bytes(PDF)
+    young = attachments.stored_path("cd" * 16)  # an upload still in flight
+    young.parent.mkdir(parents=True)
+    young.write_bytes(PDF)
+    day_old = time.time() - 2 * 24 * 3600
+    for path in (kept, orphan, staging):
+        os.utime(path, (day_old, day_old))
+    assert attachments.remove_orphans() == 2
+    assert sorted(stored_files(store)) == sorted([kept, young])
+    assert attachments.remove_orphans() == 0
