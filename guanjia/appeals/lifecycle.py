@@ -909,18 +909,13 @@ def _rate_decline(
         )
         if level <= RatingLevel.DISSATISFIED:
             _step(appeal, "review_request", by=by, now=now, note=comment, rate_due=None)
-            Review.objects.create(
-                appeal=appeal,
-                rating=rating,
-                kind=Review.Kind.DECLINE,
+            _open_review(
+                rating,
+                Review.Kind.DECLINE,
                 reason=comment,
-                requested_by=by,
-                requested_at=now,
-            )
-            _tell(
-                escalation.zone_staff(appeal.zone_id, Role.SUPERVISOR),
-                _("诉求 #%(ref)s 的不予受理决定被评为不满意，待您复核") % {"ref": appeal.pk},
-                appeal,
+                by=by,
+                now=now,
+                title=_("诉求 #%(ref)s 的不予受理决定被评为不满意，待您复核") % {"ref": appeal.pk},
             )
         else:
             _move(
@@ -1002,6 +997,15 @@ def coordinate_appeal(appeal: Appeal, *, decision: str, by: User, at: datetime |
 # --- 申诉复核 ---------------------------------------------------------------------------------------
 
 
+def _open_review(rating: Rating, kind: str, *, reason: str, by: User, now: datetime, title: str) -> Review:
+    """A 申诉复核 for the zone's supervisors to decide, who are told of it in their inbox."""
+    review = Review.objects.create(
+        appeal=rating.appeal, rating=rating, kind=kind, reason=reason, requested_by=by, requested_at=now
+    )
+    _tell(escalation.zone_staff(rating.appeal.zone_id, Role.SUPERVISOR), title, rating.appeal)
+    return review
+
+
 def dispute_rating(rating: Rating, *, reason: str, by: User, at: datetime | None = None) -> Review:
     """A department disputes a rating of its answer within 5 working days; a supervisor decides."""
     appeal = rating.appeal
@@ -1022,18 +1026,13 @@ def dispute_rating(rating: Rating, *, reason: str, by: User, at: datetime | None
     try:
         with transaction.atomic():
             _step(appeal, "dispute", by=by, assignment=rating.assignment, now=now, note=reason)
-            review = Review.objects.create(
-                appeal=appeal,
-                rating=rating,
-                kind=Review.Kind.RATING,
+            review = _open_review(
+                rating,
+                Review.Kind.RATING,
                 reason=reason,
-                requested_by=by,
-                requested_at=now,
-            )
-            _tell(
-                escalation.zone_staff(appeal.zone_id, Role.SUPERVISOR),
-                _("诉求 #%(ref)s 的评价被申请复核，待您决定") % {"ref": appeal.pk},
-                appeal,
+                by=by,
+                now=now,
+                title=_("诉求 #%(ref)s 的评价被申请复核，待您决定") % {"ref": appeal.pk},
             )
     except IntegrityError:
         raise Conflict(_("该评价已申请过复核")) from None

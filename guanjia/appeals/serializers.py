@@ -183,6 +183,17 @@ class _PeopleMixin:
         return str(actor_name(user, appeal, _shown(self, appeal)))  # type: ignore[arg-type]
 
 
+class _DecisionMixin(_PeopleMixin):
+    """Who asked for a decision (an extension, a review) and who took it."""
+
+    def get_requested_by_name(self, obj: Extension | Review) -> str:
+        return self._person(obj.requested_by)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_decided_by_name(self, obj: Extension | Review) -> str | None:
+        return self._person(obj.decided_by) if obj.decided_at else None
+
+
 class PauseRecordSerializer(_PeopleMixin, serializers.ModelSerializer):
     """补充材料: what was asked, when the clock stopped and ran again, and the working days it stood."""
 
@@ -215,7 +226,7 @@ class PauseRecordSerializer(_PeopleMixin, serializers.ModelSerializer):
         return self._person(obj.resumed_by) if obj.resumed_at else None
 
 
-class ExtensionRecordSerializer(_PeopleMixin, serializers.ModelSerializer):
+class ExtensionRecordSerializer(_DecisionMixin, serializers.ModelSerializer):
     """延期 asked by the lead department; `decidable`: the caller (a supervisor of the zone) may decide it."""
 
     state_label = serializers.CharField(source="get_state_display", read_only=True)
@@ -244,19 +255,12 @@ class ExtensionRecordSerializer(_PeopleMixin, serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_requested_by_name(self, obj: Extension) -> str:
-        return self._person(obj.requested_by)
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_decided_by_name(self, obj: Extension) -> str | None:
-        return self._person(obj.decided_by) if obj.decided_at else None
-
     def get_decidable(self, obj: Extension) -> bool:
         user = _request_user(self)  # type: ignore[arg-type]
         return user is not None and permissions.may_decide_extension(self.context["appeal"], obj, user)
 
 
-class ReviewRecordSerializer(_PeopleMixin, serializers.ModelSerializer):
+class ReviewRecordSerializer(_DecisionMixin, serializers.ModelSerializer):
     """申诉复核 of a rating (disputed by the department) or of a decline rated dissatisfied."""
 
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
@@ -290,13 +294,6 @@ class ReviewRecordSerializer(_PeopleMixin, serializers.ModelSerializer):
             "decidable",
         ]
         read_only_fields = fields
-
-    def get_requested_by_name(self, obj: Review) -> str:
-        return self._person(obj.requested_by)
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_decided_by_name(self, obj: Review) -> str | None:
-        return self._person(obj.decided_by) if obj.decided_at else None
 
     def get_decidable(self, obj: Review) -> bool:
         user = _request_user(self)  # type: ignore[arg-type]
