@@ -218,6 +218,13 @@ class Appeal(models.Model):
         indexes = [
             models.Index(fields=["zone", "status", "accept_due"], name="appeal_queue_idx"),
             models.Index(fields=["enterprise", "submitted_at"], name="appeal_enterprise_idx"),
+            # The appeals a department holds: without it PostgreSQL reads every appeal to find the
+            # few thousand in hand when the sweep and the 督办看板 join them to their assignments.
+            models.Index(
+                fields=["status"],
+                name="appeal_in_hand_idx",
+                condition=models.Q(status__in=["dispatched", "signed", "waiting"]),
+            ),
             models.Index(
                 fields=["rate_due"],
                 name="appeal_rate_wait_idx",
