@@ -37,7 +37,7 @@ from django.utils.translation import gettext_noop
 from guanjia.appeals.models import Appeal, AppealEvent, Assignment, Escalation, Status
 from guanjia.core import audit, notifications, webhooks, workcalendar
 from guanjia.core.errors import Conflict, NotAllowed, ServiceError
-from guanjia.core.models import User
+from guanjia.core.models import AuditRecord, User
 from guanjia.core.roles import Role
 from guanjia.core.workcalendar import BEIJING
 
@@ -123,21 +123,20 @@ def zone_staff(zone_id: int, role: str) -> list[User]:
     return list(User.objects.with_role(role).filter(in_zone).distinct())
 
 
-def recipients(assignment: Assignment, level: str) -> list[User]:
+def recipients(assignment: Assignment, level: str, audience: _Audience | None = None) -> list[User]:
     """Who is told: handlers for a warning, heads for 催办 and 督办, the zone's leaders for 红牌.
 
     Where a department has no head, 催办 goes to the zone's supervisors, so that it reaches someone.
     """
+    find = audience or _Audience()
     if level == Level.WARNING:
-        return department_staff(assignment, Role.HANDLER) or department_staff(
-            assignment, Role.DEPARTMENT_HEAD
-        )
+        return find.department(assignment, Role.HANDLER) or find.department(assignment, Role.DEPARTMENT_HEAD)
     if level in (Level.RED, Level.LEADER):
-        return zone_staff(assignment.appeal.zone_id, Role.LEADER)
-    heads = department_staff(assignment, Role.DEPARTMENT_HEAD)
+        return find.zone(assignment.appeal.zone_id, Role.LEADER)
+    heads = find.department(assignment, Role.DEPARTMENT_HEAD)
     if level == Level.MANUAL:
-        return heads + department_staff(assignment, Role.HANDLER)
-    return heads or zone_staff(assignment.appeal.zone_id, Role.SUPERVISOR)
+        return heads + find.department(assignment, Role.HANDLER)
+    return heads or find.zone(assignment.appeal.zone_id, Role.SUPERVISOR)
 
 
 # Titles name the appeal's number and department, never its text (the inbox shows them to the recipient).
@@ -162,6 +161,134 @@ def _due_label(due: datetime | None) -> str:
     return f"{local:%Y-%m-%d %H:%M}"
 
 
+@dataclass(frozen=True)
+class _Due:
+    """One escalation the sweep (or a supervisor) is about to write."""
+
+    assignment: Assignment
+    level: str
+    deadline: str
+    due: datetime | None
+
+    @property
+    def title(self) -> str:
+        appeal = self.assignment.appeal
+        return _(TITLES[(self.deadline, self.level)]) % {
+            "ref": appeal.pk,
+            "due": _due_label(self.due),
+            "dept": self.assignment.department,
+        }
+
+
+class _Audience:
+    """Who hears of an escalation (recipients()), looked up once per sweep rather than once per row."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[str, int, str], list[User]] = {}
+
+    def department(self, assignment: Assignment, role: str) -> list[User]:
+        key = ("department", assignment.department_id, role)
+        if key not in self._found:
+            self._found[key] = department_staff(assignment, role)
+        return self._found[key]
+
+    def zone(self, zone_id: int, role: str) -> list[User]:
+        key = ("zone", zone_id, role)
+        if key not in self._found:
+            self._found[key] = zone_staff(zone_id, role)
+        return self._found[key]
+
+
+def _write(
+    items: list[_Due], *, now: datetime, by: User | None, note: str, audience: _Audience
+) -> list[Escalation]:
+    """The escalations with their events, audit records, inbox notices and robot messages: one insert
+    per table, in the caller's transaction."""
+    rows = Escalation.objects.bulk_create(
+        Escalation(
+            assignment=item.assignment,
+            appeal=item.assignment.appeal,
+            level=item.level,
+            deadline=item.deadline,
+            due=item.due,
+            created_at=now,
+            by=by,
+            note=note,
+        )
+        for item in items
+    )
+    titles = [item.title for item in items]
+    AppealEvent.objects.bulk_create(
+        AppealEvent(
+            appeal=item.assignment.appeal,
+            assignment=item.assignment,
+            actor=by,
+            at=now,
+            action=f"escalate.{item.level}",
+            note=note or title,
+        )
+        for item, title in zip(items, titles, strict=True)
+    )
+    AuditRecord.objects.bulk_create(
+        audit.build(
+            by,
+            f"appeal.escalate.{item.level}",
+            item.assignment.appeal,
+            summary=title,
+            detail={"assignment": item.assignment.pk, "deadline": item.deadline, "level": item.level},
+        )
+        for item, title in zip(items, titles, strict=True)
+    )
+    notifications.notify_many(
+        notifications.Notice(
+            recipients(item.assignment, item.level, audience),
+            title,
+            f"/appeals/{item.assignment.appeal_id}/",
+            **CHANNELS[item.level],
+        )
+        for item, title in zip(items, titles, strict=True)
+    )
+    # The department's group robots hear of it too: the level, the number and a link only.
+    webhooks.notify_units(
+        [
+            webhooks.UnitEvent(
+                item.assignment.department_id,
+                str(item.level),
+                item.assignment.appeal_id,
+                f"/appeals/{item.assignment.appeal_id}/",
+            )
+            for item in items
+        ]
+    )
+    return rows
+
+
+def _escalate_many(
+    items: list[_Due],
+    *,
+    now: datetime,
+    by: User | None = None,
+    note: str = "",
+    audience: _Audience | None = None,
+) -> list[Escalation]:
+    """Write a batch of escalations in one transaction. If one of them exists already (a concurrent
+    sweep wrote it first), the unique constraint undoes the batch, and each is written on its own, so
+    that every escalation is written once and none is lost."""
+    if not items:
+        return []
+    audience = audience or _Audience()
+    try:
+        with transaction.atomic():
+            return _write(items, now=now, by=by, note=note, audience=audience)
+    except IntegrityError:
+        if len(items) == 1:
+            return []  # this level of this assignment was escalated already
+    written: list[Escalation] = []
+    for item in items:
+        written += _escalate_many([item], now=now, by=by, note=note, audience=audience)
+    return written
+
+
 def _escalate(
     assignment: Assignment,
     level: str,
@@ -173,52 +300,11 @@ def _escalate(
     note: str = "",
 ) -> Escalation | None:
     """Write one escalation with its event, audit record and notifications; None if it exists already."""
-    appeal = assignment.appeal
-    title = _(TITLES[(deadline, level)]) % {
-        "ref": appeal.pk,
-        "due": _due_label(due),
-        "dept": assignment.department,
-    }
-    try:
-        with transaction.atomic():
-            escalation = Escalation.objects.create(
-                assignment=assignment,
-                appeal=appeal,
-                level=level,
-                deadline=deadline,
-                due=due,
-                created_at=now,
-                by=by,
-                note=note,
-            )
-            AppealEvent.objects.create(
-                appeal=appeal,
-                assignment=assignment,
-                actor=by,
-                at=now,
-                action=f"escalate.{level}",
-                note=note or title,
-            )
-            audit.record(
-                by,
-                f"appeal.escalate.{level}",
-                appeal,
-                summary=title,
-                detail={"assignment": assignment.pk, "deadline": deadline, "level": level},
-            )
-            notifications.notify(
-                recipients(assignment, level),
-                title=title,
-                link=f"/appeals/{appeal.pk}/",
-                **CHANNELS[level],
-            )
-            # The department's group robots hear of it too: the level, the number and a link only.
-            webhooks.notify_unit(
-                assignment.department_id, event=str(level), ref=appeal.pk, link=f"/appeals/{appeal.pk}/"
-            )
-    except IntegrityError:
-        return None  # this level of this assignment was escalated already, maybe by a concurrent sweep
-    return escalation
+    written = _escalate_many([_Due(assignment, level, deadline, due)], now=now, by=by, note=note)
+    return written[0] if written else None
+
+
+CHUNK = 250  # escalations written per transaction: short transactions, few statements
 
 
 def _escalate_each(
@@ -229,23 +315,27 @@ def _escalate_each(
     now: datetime,
     result: SweepResult,
     counter: str,
+    audience: _Audience,
     ready: Callable[[datetime], bool] | None = None,
 ) -> None:
     due_field = "sign_due" if deadline == Deadline.SIGN else "answer_due"
-    for assignment in queryset.order_by(due_field, "pk")[:BATCH]:
-        due = getattr(assignment, due_field)
-        if ready is not None and not ready(due):
-            continue
-        escalation = _escalate(assignment, level, deadline=deadline, due=due, now=now)
-        if escalation is not None:
-            result.escalations.append(escalation.pk)
-            setattr(result, counter, getattr(result, counter) + 1)
+    items = [
+        _Due(assignment, level, deadline, getattr(assignment, due_field))
+        for assignment in queryset.order_by(due_field, "pk")[:BATCH]
+    ]
+    if ready is not None:
+        items = [item for item in items if item.due is not None and ready(item.due)]
+    for start in range(0, len(items), CHUNK):
+        written = _escalate_many(items[start : start + CHUNK], now=now, audience=audience)
+        result.escalations += [escalation.pk for escalation in written]
+        setattr(result, counter, getattr(result, counter) + len(written))
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
     """Escalate every open lead assignment whose time has come; running it twice or at once does nothing twice."""
     now = now or timezone.now()
     result = SweepResult()
+    audience = _Audience()
     leads = _open_leads()
     # 红牌 first: after an outage the most urgent goes out first. 3 working days are at least 3
     # calendar days, so the index narrows by that and the calendar decides each row.
@@ -257,6 +347,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
         deadline=Deadline.ANSWER,
         now=now,
         result=result,
+        audience=audience,
         counter="red",
         ready=lambda due: red_at(due) <= now,
     )
@@ -266,6 +357,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
         deadline=Deadline.ANSWER,
         now=now,
         result=result,
+        audience=audience,
         counter="yellow",
     )
     unsigned = leads.filter(
@@ -277,6 +369,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
         deadline=Deadline.SIGN,
         now=now,
         result=result,
+        audience=audience,
         counter="sign_yellow",
     )
     # No warning once the deadline has passed: it would only add noise to the 催办.
@@ -288,6 +381,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
         deadline=Deadline.ANSWER,
         now=now,
         result=result,
+        audience=audience,
         counter="warning",
     )
     return result

@@ -37,10 +37,29 @@ def record(
     object_id: str = "",
 ) -> AuditRecord:
     """Write one audit record in the current transaction."""
+    entry = build(
+        actor, action, obj, summary=summary, detail=detail, ip=ip, object_type=object_type, object_id=object_id
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def build(
+    actor: User | None,
+    action: str,
+    obj: Any = None,
+    *,
+    summary: str = "",
+    detail: dict | None = None,
+    ip: str | None = None,
+    object_type: str = "",
+    object_id: str = "",
+) -> AuditRecord:
+    """An unsaved audit record, as record() writes it, for a caller that inserts many at once."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-    return AuditRecord.objects.create(
+    return AuditRecord(
         actor=actor if actor is not None and actor.pk else None,
         actor_name=(actor.username if actor is not None and actor.pk else "system"),
         action=action,

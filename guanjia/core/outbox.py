@@ -43,13 +43,35 @@ class LogSmsBackend:
         log.info("SMS #%s to %s: %s", message_id, phone, text)
 
 
+def message(
+    channel: str, recipient: str, *, subject: str = "", payload: dict | None = None
+) -> OutboxMessage:
+    """An unsaved outbox message, for enqueue_many."""
+    return OutboxMessage(channel=channel, recipient=recipient, subject=subject[:200], payload=payload or {})
+
+
 def enqueue(channel: str, recipient: str, *, subject: str = "", payload: dict | None = None) -> OutboxMessage:
     """Add a message to the outbox in the current transaction; a worker is poked after commit."""
-    message = OutboxMessage.objects.create(
-        channel=channel, recipient=recipient, subject=subject[:200], payload=payload or {}
-    )
+    (saved,) = enqueue_many([message(channel, recipient, subject=subject, payload=payload)])
+    return saved
+
+
+def enqueue_many(messages: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Add unsaved messages in one insert; the worker is poked once after commit, however many there are."""
+    if not messages:
+        return []
+    saved = OutboxMessage.objects.bulk_create(messages)
+    _schedule_poke()
+    return saved
+
+
+def _schedule_poke() -> None:
+    # One poke per transaction is enough: the worker delivers everything pending. A poke registered
+    # inside a savepoint that rolls back is dropped with it, so the check looks at what is still queued.
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(entry[1] is _poke_worker for entry in connection.run_on_commit):
+        return
     transaction.on_commit(_poke_worker)
-    return message
 
 
 def _poke_worker() -> None:

@@ -23,6 +23,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -85,19 +86,39 @@ def _payload(robot: DepartmentWebhook, *, event: str, ref: int, link: str) -> di
     return {"format": robot.kind, "webhook_id": robot.pk, "event": event, "ref": ref, "link": link}
 
 
+@dataclass(frozen=True)
+class UnitEvent:
+    """Something a unit's robots should hear of: an event name, an appeal number and a relative link."""
+
+    unit_id: int
+    event: str
+    ref: int
+    link: str
+
+
 def notify_unit(unit_id: int, *, event: str, ref: int, link: str) -> int:
     """Enqueue one message per active robot of the unit, in the caller's transaction; returns how many."""
-    absolute = _absolute(link)
-    robots = DepartmentWebhook.objects.filter(unit_id=unit_id, is_active=True).order_by("pk")
-    count = 0
-    for robot in robots:
-        outbox.enqueue(
+    return notify_units([UnitEvent(unit_id, event, ref, link)])
+
+
+def notify_units(events: list[UnitEvent]) -> int:
+    """notify_unit for many events with one query for the robots and one insert (a sweep's batch)."""
+    links = [_absolute(item.link) for item in events]  # refuse a bad link before anything is read
+    robots: dict[int, list[DepartmentWebhook]] = {}
+    units = {item.unit_id for item in events}
+    for robot in DepartmentWebhook.objects.filter(unit_id__in=units, is_active=True).order_by("pk"):
+        robots.setdefault(robot.unit_id, []).append(robot)
+    messages = [
+        outbox.message(
             OutboxMessage.Channel.WEBHOOK,
             robot.url,
-            payload=_payload(robot, event=event, ref=ref, link=absolute),
+            payload=_payload(robot, event=item.event, ref=item.ref, link=link),
         )
-        count += 1
-    return count
+        for item, link in zip(events, links, strict=True)
+        for robot in robots.get(item.unit_id, [])
+    ]
+    outbox.enqueue_many(messages)
+    return len(messages)
 
 
 # --- Sending (called by outbox.send in the worker) ----------------------------------------------

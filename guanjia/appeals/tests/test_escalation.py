@@ -10,9 +10,9 @@ import time_machine
 from guanjia.appeals import escalation, lifecycle, services, tasks
 from guanjia.appeals.defaults import ensure_default_categories
 from guanjia.appeals.escalation import Deadline, Level
-from guanjia.appeals.models import AppealCategory, AppealEvent, Channel, Escalation, Outcome
+from guanjia.appeals.models import AppealCategory, AppealEvent, Assignment, Channel, Escalation, Outcome
 from guanjia.core.errors import Conflict, NotAllowed, ServiceError
-from guanjia.core.models import AuditRecord, Notification, OutboxMessage
+from guanjia.core.models import AuditRecord, Notification, OutboxMessage, User
 from guanjia.core.roles import Role
 from guanjia.testing import build_cast, make_user, run_concurrently
 
@@ -242,3 +242,52 @@ def test_concurrent_sweeps_escalate_and_notify_once():
     assert Notification.objects.filter(user=cast.head_a).count() == len(appeals) + 1
     assert Notification.objects.filter(user=cast.leader_a).count() == len(appeals)
     assert Notification.objects.count() == 2 * len(appeals) + 1
+
+
+def test_a_batch_that_meets_an_escalation_written_meanwhile_writes_each_other_one_once(routed, monkeypatch):
+    cast = routed
+    appeals = [_dispatched(cast) for _ in range(3)]
+    # A concurrent sweep wrote the second one's 催办 after this sweep read its rows, before it wrote.
+    taken = Assignment.objects.get(appeal=appeals[1], is_current=True)
+    real = escalation._open_leads
+
+    def read_then_race():
+        rows = list(real().filter(appeal__in=appeals))
+        Escalation.objects.create(
+            assignment=taken,
+            appeal=appeals[1],
+            level=Level.YELLOW,
+            deadline=Deadline.ANSWER,
+            due=ANSWER_DUE,
+            created_at=ANSWER_DUE,
+        )
+        return real().filter(pk__in=[row.pk for row in rows])
+
+    monkeypatch.setattr(escalation, "_open_leads", read_then_race)
+    pokes = []
+    monkeypatch.setattr("guanjia.core.outbox._poke_worker", lambda: pokes.append(1))
+    with at(2026, 2, 28, 9, 0):
+        result = escalation.sweep()
+    # The batch was undone by the unique constraint and written again one by one: the other two once.
+    assert result.yellow == 2
+    for appeal in appeals:
+        assert _escalations(appeal) == [(Deadline.ANSWER, Level.YELLOW)]
+    assert AppealEvent.objects.filter(action="escalate.yellow").count() == 2
+    assert AuditRecord.objects.filter(action="appeal.escalate.yellow").count() == 2
+    assert Notification.objects.filter(title__startswith="【催办】").count() == 2  # head_a, once each
+
+
+def test_a_sweep_writes_its_batch_in_a_few_statements_and_pokes_the_worker_once(
+    routed, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    cast = routed
+    User.objects.filter(pk=cast.head_a.pk).update(email="head_a@zone-a.example.cn")
+    for _ in range(12):
+        _dispatched(cast)
+    with at(2026, 2, 28, 9, 0), django_capture_on_commit_callbacks() as callbacks:
+        with django_assert_max_num_queries(40):  # not one set of inserts per escalation
+            assert escalation.sweep().yellow == 12
+    assert OutboxMessage.objects.filter(channel=OutboxMessage.Channel.EMAIL).count() == 12
+    assert Notification.objects.filter(user=cast.head_a).count() == 12
+    # Twelve mails, one transaction: the worker is poked once, not twelve times.
+    assert [c.__name__ for c in callbacks].count("_poke_worker") == 1
