@@ -5,15 +5,17 @@ zones and departments, with assignments and escalations in realistic states
 (bulk insert), then measures, through the code the pages and the worker run:
 
 - intake: appeals per second through guanjia.appeals.lifecycle.submit_appeal (--intake of them);
-- p50/p95 of a department's worklist tabs (worklists.worklist_tab: a page of 30 rows plus the
-  count), of the dispatcher's queue and of the supervisor's board (page, count, counts per department);
+- p50/p95 of a department's worklist tabs (worklists.worklist_page: a page of 30 rows plus every
+  tab's badge, which gives the page count), of the dispatcher's queue (a page plus its count) and
+  of the supervisor's board (worklists.board_page: page, levels, counts per department);
 - the time of one guanjia.appeals.escalation.sweep() with 1% of the appeals due;
 - EXPLAIN (SQLite: EXPLAIN QUERY PLAN) of the worklist, queue, board and sweep queries. It fails
   (exit status 2) if a plan reads the appeal or assignment table in full.
 
 SQLite: a fresh file under var/bench/sqlite/. PostgreSQL: set DATABASE_URL (or --database-url); the
 database named there (its name must contain "bench") is dropped and created afresh, and dropped
-again at the end unless --keep.
+again at the end unless --keep. With --keep and then --reuse, a later run measures the database
+kept without filling it again (the earlier run's intake and sweep have changed it a little).
 
     .venv/bin/python bench/appeals.py                          # 1,000,000 appeals, SQLite
     .venv/bin/python bench/appeals.py --appeals 100000
@@ -89,6 +91,16 @@ def drop_and_create_postgres(url: str, *, create: bool = True) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def postgres_exists(url: str) -> bool:
+    import psycopg
+
+    parsed = urlparse(url)
+    admin_url = urlunparse(parsed._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [parsed.path.lstrip("/")])
+        return found.fetchone() is not None
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p50 = statistics.median(ordered)
@@ -115,18 +127,25 @@ def main() -> int:  # noqa: C901, PLR0915 - one script, read top to bottom
     parser.add_argument("--runs", type=int, default=50, help="timed runs per query (default 50)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""), help="postgres://…")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse a database kept (--keep) by an earlier run if it holds --appeals appeals: skip the fill",
+    )
     args = parser.parse_args()
 
     # Settings read the environment once, at django.setup(): set everything first. Each database
     # gets a directory of its own, so that a SQLite run and a PostgreSQL run may go side by side.
     data_dir = BENCH_DIR / ("postgresql" if args.database_url else "sqlite")
-    shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir(parents=True)
+    if not args.reuse:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
     os.environ["GUANJIA_DATA_DIR"] = str(data_dir)
     os.environ["DJANGO_SETTINGS_MODULE"] = "guanjia.settings"
     os.environ.setdefault("GUANJIA_LOG_LEVEL", "WARNING")
     if args.database_url:
-        drop_and_create_postgres(args.database_url)
+        if not args.reuse or not postgres_exists(args.database_url):
+            drop_and_create_postgres(args.database_url)
         os.environ["DATABASE_URL"] = args.database_url
     else:
         os.environ.pop("DATABASE_URL", None)
@@ -139,6 +158,7 @@ def main() -> int:  # noqa: C901, PLR0915 - one script, read top to bottom
     from django.core.management import call_command
     from django.core.paginator import Paginator
     from django.db import connection, transaction
+    from django.db.models import Count
     from django.utils import timezone
 
     from guanjia.appeals import escalation, lifecycle, worklists
@@ -158,268 +178,304 @@ def main() -> int:  # noqa: C901, PLR0915 - one script, read top to bottom
         print(f"database: {connection.vendor} ({connection.settings_dict['NAME']}); {args.appeals:,} appeals")
         print(f"migrated in {time.perf_counter() - started:.1f} s")
 
-        # --- organisation, people, enterprises -----------------------------------------
-        city = OrgUnit.objects.create(name="基准市", code="bench-city", kind=OrgUnit.Kind.CITY)
-        zones, departments, centres = [], {}, {}
-        dispatchers, supervisors, handlers = {}, {}, {}
-        user_rows, grants = [], []
-
-        def person(username: str, unit: OrgUnit, role: str, email: str = "") -> User:
-            user = User(username=username, full_name=username, unit=unit, email=email)
-            user.set_unusable_password()
-            user_rows.append(user)
-            grants.append((user, role))
-            return user
-
-        for z in range(args.zones):
-            zone = OrgUnit.objects.create(
-                name=f"基准园区{z}", code=f"bench-z{z}", kind=OrgUnit.Kind.ZONE, parent=city
+        reused = args.reuse and Appeal.objects.count() >= args.appeals
+        if reused:
+            # The organisation, people and enterprises of the run that filled it, found by their codes.
+            zones = list(
+                OrgUnit.objects.filter(code__in=[f"bench-z{z}" for z in range(args.zones)]).order_by("code")
             )
-            zones.append(zone)
-            centres[zone.pk] = OrgUnit.objects.create(
-                name=f"基准园区{z}企业服务中心",
-                code=f"bench-z{z}-centre",
-                kind=OrgUnit.Kind.DEPARTMENT,
-                parent=zone,
-                is_dispatch_desk=True,
-            )
-            departments[zone.pk] = [
-                OrgUnit.objects.create(
-                    name=f"基准园区{z}部门{d}",
-                    code=f"bench-z{z}-d{d}",
+            departments, dispatchers, supervisors, handlers, enterprises = {}, {}, {}, {}, {}
+            for z, zone in enumerate(zones):
+                departments[zone.pk] = [
+                    OrgUnit.objects.get(code=f"bench-z{z}-d{d}") for d in range(args.departments)
+                ]
+                dispatchers[zone.pk] = User.objects.get(username=f"dispatcher{z}")
+                supervisors[zone.pk] = User.objects.get(username=f"supervisor{z}")
+                for d, dept in enumerate(departments[zone.pk]):
+                    handlers[dept.pk] = User.objects.get(username=f"handler{z}-{d}")
+                enterprises[zone.pk] = list(
+                    Enterprise.objects.filter(zone=zone, name__startswith="基准企业").values_list(
+                        "pk", flat=True
+                    )
+                )
+            categories = list(ensure_default_categories().values())
+            horizon = escalation.warning_horizon(timezone.now())
+            print(f"reused {Appeal.objects.count():,} appeals (not filled again)")
+            if connection.vendor == "postgresql":
+                # New indexes, and the rows the last run's intake and sweep wrote, as autovacuum would.
+                with connection.cursor() as cursor:
+                    cursor.execute("VACUUM ANALYZE")
+        else:
+            # --- organisation, people, enterprises -----------------------------------------
+            city = OrgUnit.objects.create(name="基准市", code="bench-city", kind=OrgUnit.Kind.CITY)
+            zones, departments, centres = [], {}, {}
+            dispatchers, supervisors, handlers = {}, {}, {}
+            user_rows, grants = [], []
+
+            def person(username: str, unit: OrgUnit, role: str, email: str = "") -> User:
+                user = User(username=username, full_name=username, unit=unit, email=email)
+                user.set_unusable_password()
+                user_rows.append(user)
+                grants.append((user, role))
+                return user
+
+            for z in range(args.zones):
+                zone = OrgUnit.objects.create(
+                    name=f"基准园区{z}", code=f"bench-z{z}", kind=OrgUnit.Kind.ZONE, parent=city
+                )
+                zones.append(zone)
+                centres[zone.pk] = OrgUnit.objects.create(
+                    name=f"基准园区{z}企业服务中心",
+                    code=f"bench-z{z}-centre",
                     kind=OrgUnit.Kind.DEPARTMENT,
                     parent=zone,
+                    is_dispatch_desk=True,
                 )
-                for d in range(args.departments)
-            ]
-            dispatchers[zone.pk] = person(f"dispatcher{z}", centres[zone.pk], Role.DISPATCHER)
-            supervisors[zone.pk] = person(f"supervisor{z}", centres[zone.pk], Role.SUPERVISOR)
-            person(f"leader{z}", zone, Role.LEADER, f"leader{z}@bench.invalid")
-            for d, dept in enumerate(departments[zone.pk]):
-                handlers[dept.pk] = person(f"handler{z}-{d}", dept, Role.HANDLER, f"h{z}-{d}@bench.invalid")
-                person(f"head{z}-{d}", dept, Role.DEPARTMENT_HEAD, f"head{z}-{d}@bench.invalid")
-        User.objects.bulk_create(user_rows)
-        RoleGrant.objects.bulk_create([RoleGrant(user=u, role=r) for u, r in grants])
-
-        n_enterprises = max(200, args.appeals // 50)
-        enterprises: dict[int, list[int]] = {zone.pk: [] for zone in zones}
-        batch = []
-        for i in range(n_enterprises):
-            zone = zones[i % len(zones)]
-            serial = ""
-            k = i
-            for _ in range(8):
-                k, digit = divmod(k, len(USCC_ALPHABET))
-                serial = USCC_ALPHABET[digit] + serial
-            batch.append(
-                Enterprise(uscc=with_check_digit(f"91320599{serial}0"), name=f"基准企业{i}", zone=zone)
-            )
-        for enterprise in Enterprise.objects.bulk_create(batch, batch_size=5000):
-            enterprises[enterprise.zone_id].append(enterprise.pk)
-        categories = list(ensure_default_categories().values())
-
-        # --- appeals, assignments, escalations (bulk) -------------------------------------
-        now = timezone.now()
-        horizon = escalation.warning_horizon(now)  # answer deadlines up to here are due a 预警
-        cumulative, total = [], 0.0
-        for state, share in MIX:
-            total += share
-            cumulative.append((total, state))
-
-        # Skewed as in life: zones weigh 4:3:2:1 (with four), and within a zone the departments
-        # follow Zipf's law, the busiest taking about 30% of the zone's appeals (with 15).
-        zone_weights = list(itertools.accumulate(range(len(zones), 0, -1)))
-        dept_weights = list(itertools.accumulate(1 / (k + 1) for k in range(args.departments)))
-
-        def department_of(zone: OrgUnit) -> OrgUnit:
-            return rng.choices(departments[zone.pk], cum_weights=dept_weights)[0]
-
-        def zone_of() -> OrgUnit:
-            return rng.choices(zones, cum_weights=zone_weights)[0]
-
-        def at_midnight(moment: datetime) -> datetime:
-            day = moment.astimezone(workcalendar.BEIJING).date() + timedelta(days=1)
-            return datetime.combine(day, datetime.min.time(), tzinfo=workcalendar.BEIJING)
-
-        counts: dict[str, int] = {}
-        fill_started = time.perf_counter()
-        done = 0
-        while done < args.appeals:
-            size = min(CHUNK, args.appeals - done)
-            appeals, plans = [], []
-            for _ in range(size):
-                state = pick_state(rng, cumulative)
-                counts[state] = counts.get(state, 0) + 1
-                zone = zone_of()
-                dept = department_of(zone)
-                recent = state not in ("closed", "declined")
-                age = timedelta(days=rng.uniform(0, 20) if recent else rng.uniform(20, 3 * 365))
-                submitted = now - age
-                status = {
-                    "closed": Status.CLOSED,
-                    "answered": Status.ANSWERED,
-                    "declined": Status.DECLINED,
-                    "submitted": Status.SUBMITTED,
-                    "returned": Status.RETURNED,
-                    "dispatched": Status.DISPATCHED,
-                    "due_sign": Status.DISPATCHED,
-                    "waiting": Status.WAITING,
-                }.get(state, Status.SIGNED)
-                accept_due = at_midnight(submitted + timedelta(days=1))
-                if state == "submitted":
-                    submitted = now - timedelta(hours=rng.uniform(0, 72))
-                    accept_due = at_midnight(submitted + timedelta(days=1))
-                appeal = Appeal(
-                    zone=zone,
-                    enterprise_id=rng.choice(enterprises[zone.pk]),
-                    category=rng.choice(categories),
-                    title=f"{rng.choice(TITLES)}（{done + len(appeals)}）",
-                    body="基准测试生成的诉求内容，描述企业遇到的困难和期望的办理结果。",
-                    channel=rng.choice(Channel.values),
-                    urgent=rng.random() < 0.05,
-                    confidential=rng.random() < 0.05,
-                    status=status,
-                    submitted_by=dispatchers[zone.pk],
-                    submitted_at=submitted,
-                    accept_due=accept_due,
-                    accepted_at=None if status in (Status.SUBMITTED, Status.DECLINED) else submitted,
-                    decline_reason="不属于受理范围" if status == Status.DECLINED else "",
-                    decline_advice="建议向有关部门反映" if status == Status.DECLINED else "",
-                )
-                if status in (Status.CLOSED, Status.ANSWERED):
-                    appeal.answered_at = submitted + timedelta(days=rng.uniform(1, 10))
-                    appeal.rate_due = appeal.answered_at + timedelta(days=3)
-                    if status == Status.CLOSED:
-                        appeal.closed_at = appeal.rate_due
-                appeals.append(appeal)
-                plans.append((state, dept, submitted))
-            with transaction.atomic():
-                Appeal.objects.bulk_create(appeals, batch_size=2000)
-                assignments, escalate = [], []
-                for appeal, (state, dept, submitted) in zip(appeals, plans, strict=True):
-                    if state in ("submitted", "declined"):
-                        continue
-                    dispatched = submitted + timedelta(hours=rng.uniform(1, 20))
-                    sign_due = at_midnight(dispatched + timedelta(days=1))
-                    answer_due = at_midnight(dispatched + timedelta(days=7))
-                    lead = Assignment(
-                        appeal=appeal,
-                        department=dept,
-                        is_lead=True,
-                        dispatched_at=dispatched,
-                        sign_due=sign_due,
-                        signed_at=dispatched + timedelta(hours=2),
-                        answer_due=answer_due,
-                        original_answer_due=answer_due,
-                        answer_days=5,
+                departments[zone.pk] = [
+                    OrgUnit.objects.create(
+                        name=f"基准园区{z}部门{d}",
+                        code=f"bench-z{z}-d{d}",
+                        kind=OrgUnit.Kind.DEPARTMENT,
+                        parent=zone,
                     )
-                    levels: tuple[str, ...] = ()
-                    if state in ("closed", "answered"):
-                        lead.answered_at = appeal.answered_at
-                        lead.outcome = "solved"
-                        if appeal.answered_at and appeal.answered_at > answer_due:
-                            levels = (Escalation.Level.WARNING, Escalation.Level.YELLOW)
-                    elif state == "returned":
-                        lead.is_current = False
-                        lead.returned_at = dispatched + timedelta(hours=3)
-                        lead.return_reason = "不属于本部门职责"
-                    elif state in ("dispatched", "due_sign"):
-                        lead.signed_at = None
-                        lead.dispatched_at = now - timedelta(hours=rng.uniform(1, 20))
-                        if state == "dispatched":
-                            lead.sign_due = max(horizon, at_midnight(now)) + timedelta(days=1)
-                        else:
-                            lead.sign_due = now - timedelta(minutes=rng.uniform(1, 600))
-                        lead.answer_due = lead.original_answer_due = horizon + timedelta(
-                            days=rng.uniform(2, 10)
+                    for d in range(args.departments)
+                ]
+                dispatchers[zone.pk] = person(f"dispatcher{z}", centres[zone.pk], Role.DISPATCHER)
+                supervisors[zone.pk] = person(f"supervisor{z}", centres[zone.pk], Role.SUPERVISOR)
+                person(f"leader{z}", zone, Role.LEADER, f"leader{z}@bench.invalid")
+                for d, dept in enumerate(departments[zone.pk]):
+                    handlers[dept.pk] = person(
+                        f"handler{z}-{d}", dept, Role.HANDLER, f"h{z}-{d}@bench.invalid"
+                    )
+                    person(f"head{z}-{d}", dept, Role.DEPARTMENT_HEAD, f"head{z}-{d}@bench.invalid")
+            User.objects.bulk_create(user_rows)
+            RoleGrant.objects.bulk_create([RoleGrant(user=u, role=r) for u, r in grants])
+
+            n_enterprises = max(200, args.appeals // 50)
+            enterprises: dict[int, list[int]] = {zone.pk: [] for zone in zones}
+            batch = []
+            for i in range(n_enterprises):
+                zone = zones[i % len(zones)]
+                serial = ""
+                k = i
+                for _ in range(8):
+                    k, digit = divmod(k, len(USCC_ALPHABET))
+                    serial = USCC_ALPHABET[digit] + serial
+                batch.append(
+                    Enterprise(uscc=with_check_digit(f"91320599{serial}0"), name=f"基准企业{i}", zone=zone)
+                )
+            for enterprise in Enterprise.objects.bulk_create(batch, batch_size=5000):
+                enterprises[enterprise.zone_id].append(enterprise.pk)
+            categories = list(ensure_default_categories().values())
+
+            # --- appeals, assignments, escalations (bulk) -------------------------------------
+            now = timezone.now()
+            horizon = escalation.warning_horizon(now)  # answer deadlines up to here are due a 预警
+            cumulative, total = [], 0.0
+            for state, share in MIX:
+                total += share
+                cumulative.append((total, state))
+
+            # Skewed as in life: zones weigh 4:3:2:1 (with four), and within a zone the departments
+            # follow Zipf's law, the busiest taking about 30% of the zone's appeals (with 15).
+            zone_weights = list(itertools.accumulate(range(len(zones), 0, -1)))
+            dept_weights = list(itertools.accumulate(1 / (k + 1) for k in range(args.departments)))
+
+            def department_of(zone: OrgUnit) -> OrgUnit:
+                return rng.choices(departments[zone.pk], cum_weights=dept_weights)[0]
+
+            def zone_of() -> OrgUnit:
+                return rng.choices(zones, cum_weights=zone_weights)[0]
+
+            def at_midnight(moment: datetime) -> datetime:
+                day = moment.astimezone(workcalendar.BEIJING).date() + timedelta(days=1)
+                return datetime.combine(day, datetime.min.time(), tzinfo=workcalendar.BEIJING)
+
+            counts: dict[str, int] = {}
+            fill_started = time.perf_counter()
+            done = 0
+            while done < args.appeals:
+                size = min(CHUNK, args.appeals - done)
+                appeals, plans = [], []
+                for _ in range(size):
+                    state = pick_state(rng, cumulative)
+                    counts[state] = counts.get(state, 0) + 1
+                    zone = zone_of()
+                    dept = department_of(zone)
+                    recent = state not in ("closed", "declined")
+                    age = timedelta(days=rng.uniform(0, 20) if recent else rng.uniform(20, 3 * 365))
+                    submitted = now - age
+                    status = {
+                        "closed": Status.CLOSED,
+                        "answered": Status.ANSWERED,
+                        "declined": Status.DECLINED,
+                        "submitted": Status.SUBMITTED,
+                        "returned": Status.RETURNED,
+                        "dispatched": Status.DISPATCHED,
+                        "due_sign": Status.DISPATCHED,
+                        "waiting": Status.WAITING,
+                    }.get(state, Status.SIGNED)
+                    accept_due = at_midnight(submitted + timedelta(days=1))
+                    if state == "submitted":
+                        submitted = now - timedelta(hours=rng.uniform(0, 72))
+                        accept_due = at_midnight(submitted + timedelta(days=1))
+                    appeal = Appeal(
+                        zone=zone,
+                        enterprise_id=rng.choice(enterprises[zone.pk]),
+                        category=rng.choice(categories),
+                        title=f"{rng.choice(TITLES)}（{done + len(appeals)}）",
+                        body="基准测试生成的诉求内容，描述企业遇到的困难和期望的办理结果。",
+                        channel=rng.choice(Channel.values),
+                        urgent=rng.random() < 0.05,
+                        confidential=rng.random() < 0.05,
+                        status=status,
+                        submitted_by=dispatchers[zone.pk],
+                        submitted_at=submitted,
+                        accept_due=accept_due,
+                        accepted_at=None if status in (Status.SUBMITTED, Status.DECLINED) else submitted,
+                        decline_reason="不属于受理范围" if status == Status.DECLINED else "",
+                        decline_advice="建议向有关部门反映" if status == Status.DECLINED else "",
+                    )
+                    if status in (Status.CLOSED, Status.ANSWERED):
+                        appeal.answered_at = submitted + timedelta(days=rng.uniform(1, 10))
+                        appeal.rate_due = appeal.answered_at + timedelta(days=3)
+                        if status == Status.CLOSED:
+                            appeal.closed_at = appeal.rate_due
+                    appeals.append(appeal)
+                    plans.append((state, dept, submitted))
+                with transaction.atomic():
+                    Appeal.objects.bulk_create(appeals, batch_size=2000)
+                    assignments, escalate = [], []
+                    for appeal, (state, dept, submitted) in zip(appeals, plans, strict=True):
+                        if state in ("submitted", "declined"):
+                            continue
+                        dispatched = submitted + timedelta(hours=rng.uniform(1, 20))
+                        sign_due = at_midnight(dispatched + timedelta(days=1))
+                        answer_due = at_midnight(dispatched + timedelta(days=7))
+                        lead = Assignment(
+                            appeal=appeal,
+                            department=dept,
+                            is_lead=True,
+                            dispatched_at=dispatched,
+                            sign_due=sign_due,
+                            signed_at=dispatched + timedelta(hours=2),
+                            answer_due=answer_due,
+                            original_answer_due=answer_due,
+                            answer_days=5,
                         )
-                    elif state == "signed":
-                        lead.answer_due = lead.original_answer_due = horizon + timedelta(
-                            days=rng.uniform(1, 15)
-                        )
-                    elif state == "waiting":
-                        if rng.random() < 0.5:
-                            lead.answer_due = horizon + timedelta(days=rng.uniform(1, 15))
-                        else:
-                            lead.answer_due = now - timedelta(days=rng.uniform(12, 40))
+                        levels: tuple[str, ...] = ()
+                        if state in ("closed", "answered"):
+                            lead.answered_at = appeal.answered_at
+                            lead.outcome = "solved"
+                            if appeal.answered_at and appeal.answered_at > answer_due:
+                                levels = (Escalation.Level.WARNING, Escalation.Level.YELLOW)
+                        elif state == "returned":
+                            lead.is_current = False
+                            lead.returned_at = dispatched + timedelta(hours=3)
+                            lead.return_reason = "不属于本部门职责"
+                        elif state in ("dispatched", "due_sign"):
+                            lead.signed_at = None
+                            lead.dispatched_at = now - timedelta(hours=rng.uniform(1, 20))
+                            if state == "dispatched":
+                                lead.sign_due = max(horizon, at_midnight(now)) + timedelta(days=1)
+                            else:
+                                lead.sign_due = now - timedelta(minutes=rng.uniform(1, 600))
+                            lead.answer_due = lead.original_answer_due = horizon + timedelta(
+                                days=rng.uniform(2, 10)
+                            )
+                        elif state == "signed":
+                            lead.answer_due = lead.original_answer_due = horizon + timedelta(
+                                days=rng.uniform(1, 15)
+                            )
+                        elif state == "waiting":
+                            if rng.random() < 0.5:
+                                lead.answer_due = horizon + timedelta(days=rng.uniform(1, 15))
+                            else:
+                                lead.answer_due = now - timedelta(days=rng.uniform(12, 40))
+                                levels = (
+                                    Escalation.Level.WARNING,
+                                    Escalation.Level.YELLOW,
+                                    Escalation.Level.RED,
+                                )
+                        elif state == "overdue_escalated":
+                            lead.answer_due = now - timedelta(days=rng.uniform(12, 60))
                             levels = (Escalation.Level.WARNING, Escalation.Level.YELLOW, Escalation.Level.RED)
-                    elif state == "overdue_escalated":
-                        lead.answer_due = now - timedelta(days=rng.uniform(12, 60))
-                        levels = (Escalation.Level.WARNING, Escalation.Level.YELLOW, Escalation.Level.RED)
-                    elif state == "due_warning":
-                        lead.answer_due = horizon
-                    elif state == "due_yellow":
-                        lead.answer_due = now - timedelta(minutes=rng.uniform(1, 2 * 24 * 60))
-                        levels = (Escalation.Level.WARNING,)
-                    elif state == "due_red":
-                        lead.answer_due = now - timedelta(days=rng.uniform(12, 30))
-                        levels = (Escalation.Level.WARNING, Escalation.Level.YELLOW)
-                    if lead.answer_due < lead.sign_due:
-                        lead.sign_due = lead.answer_due
-                    assignments.append(lead)
-                    escalate.extend((lead, level) for level in levels)
-                    if rng.random() < 0.1 and state != "returned":
-                        co = department_of(appeal.zone)
-                        if co != dept:
+                        elif state == "due_warning":
+                            lead.answer_due = horizon
+                        elif state == "due_yellow":
+                            lead.answer_due = now - timedelta(minutes=rng.uniform(1, 2 * 24 * 60))
+                            levels = (Escalation.Level.WARNING,)
+                        elif state == "due_red":
+                            lead.answer_due = now - timedelta(days=rng.uniform(12, 30))
+                            levels = (Escalation.Level.WARNING, Escalation.Level.YELLOW)
+                        if lead.answer_due < lead.sign_due:
+                            lead.sign_due = lead.answer_due
+                        assignments.append(lead)
+                        escalate.extend((lead, level) for level in levels)
+                        if rng.random() < 0.1 and state != "returned":
+                            co = department_of(appeal.zone)
+                            if co != dept:
+                                assignments.append(
+                                    Assignment(
+                                        appeal=appeal,
+                                        department=co,
+                                        is_lead=False,
+                                        dispatched_at=lead.dispatched_at,
+                                        sign_due=lead.sign_due,
+                                        answer_due=lead.answer_due,
+                                        original_answer_due=lead.answer_due,
+                                        answer_days=5,
+                                        answered_at=lead.answered_at,
+                                    )
+                                )
+                        if (
+                            state == "closed" and rng.random() < 0.03
+                        ):  # reopened once: the first round is history
                             assignments.append(
                                 Assignment(
                                     appeal=appeal,
-                                    department=co,
-                                    is_lead=False,
-                                    dispatched_at=lead.dispatched_at,
-                                    sign_due=lead.sign_due,
-                                    answer_due=lead.answer_due,
-                                    original_answer_due=lead.answer_due,
+                                    department=dept,
+                                    is_current=False,
+                                    dispatched_at=dispatched - timedelta(days=10),
+                                    sign_due=sign_due - timedelta(days=10),
+                                    signed_at=dispatched - timedelta(days=10),
+                                    answer_due=answer_due - timedelta(days=10),
+                                    original_answer_due=answer_due - timedelta(days=10),
                                     answer_days=5,
-                                    answered_at=lead.answered_at,
+                                    answered_at=dispatched - timedelta(days=5),
+                                    outcome="explained",
                                 )
                             )
-                    if state == "closed" and rng.random() < 0.03:  # reopened once: the first round is history
-                        assignments.append(
-                            Assignment(
-                                appeal=appeal,
-                                department=dept,
-                                is_current=False,
-                                dispatched_at=dispatched - timedelta(days=10),
-                                sign_due=sign_due - timedelta(days=10),
-                                signed_at=dispatched - timedelta(days=10),
-                                answer_due=answer_due - timedelta(days=10),
-                                original_answer_due=answer_due - timedelta(days=10),
-                                answer_days=5,
-                                answered_at=dispatched - timedelta(days=5),
-                                outcome="explained",
+                    Assignment.objects.bulk_create(assignments, batch_size=2000)
+                    Escalation.objects.bulk_create(
+                        [
+                            Escalation(
+                                assignment=a,
+                                appeal_id=a.appeal_id,
+                                level=level,
+                                due=a.answer_due,
+                                created_at=min(now, a.answer_due + timedelta(days=1)),
                             )
-                        )
-                Assignment.objects.bulk_create(assignments, batch_size=2000)
-                Escalation.objects.bulk_create(
-                    [
-                        Escalation(
-                            assignment=a,
-                            appeal_id=a.appeal_id,
-                            level=level,
-                            due=a.answer_due,
-                            created_at=min(now, a.answer_due + timedelta(days=1)),
-                        )
-                        for a, level in escalate
-                    ],
-                    batch_size=2000,
-                )
-            done += size
-            if done % 100_000 == 0 or done == args.appeals:
-                elapsed = time.perf_counter() - fill_started
-                print(f"  filled {done:,} appeals in {elapsed:.0f} s", flush=True)
-        print(
-            f"filled {Appeal.objects.count():,} appeals, {Assignment.objects.count():,} assignments, "
-            f"{Escalation.objects.count():,} escalations in {time.perf_counter() - fill_started:.0f} s (not counted)"
-        )
-        print("  states: " + ", ".join(f"{state} {n:,}" for state, n in sorted(counts.items())))
-        due = sum(n for state, n in counts.items() if state.startswith("due_"))
-        print(f"  due for the sweep: {due:,} ({due / args.appeals:.2%} of the appeals)")
-        if connection.vendor == "postgresql":
-            started = time.perf_counter()
-            with connection.cursor() as cursor:
-                cursor.execute("VACUUM ANALYZE")  # what autovacuum does after a load, done now
-            print(f"VACUUM ANALYZE in {time.perf_counter() - started:.0f} s (not counted)")
+                            for a, level in escalate
+                        ],
+                        batch_size=2000,
+                    )
+                done += size
+                if done % 100_000 == 0 or done == args.appeals:
+                    elapsed = time.perf_counter() - fill_started
+                    print(f"  filled {done:,} appeals in {elapsed:.0f} s", flush=True)
+            print(
+                f"filled {Appeal.objects.count():,} appeals, {Assignment.objects.count():,} assignments, "
+                f"{Escalation.objects.count():,} escalations in {time.perf_counter() - fill_started:.0f} s (not counted)"
+            )
+            print("  states: " + ", ".join(f"{state} {n:,}" for state, n in sorted(counts.items())))
+            due = sum(n for state, n in counts.items() if state.startswith("due_"))
+            print(f"  due for the sweep: {due:,} ({due / args.appeals:.2%} of the appeals)")
+            if connection.vendor == "postgresql":
+                started = time.perf_counter()
+                with connection.cursor() as cursor:
+                    cursor.execute("VACUUM ANALYZE")  # what autovacuum does after a load, done now
+                print(f"VACUUM ANALYZE in {time.perf_counter() - started:.0f} s (not counted)")
 
         # --- intake through the service -------------------------------------------------
         zone_users = {zone.pk: User.objects.get(pk=dispatchers[zone.pk].pk) for zone in zones}
@@ -441,7 +497,7 @@ def main() -> int:  # noqa: C901, PLR0915 - one script, read top to bottom
         print(f"intake: {args.intake:,} appeals through lifecycle.submit_appeal in {elapsed:.1f} s")
         print(f"        {args.intake / elapsed:,.0f} appeals/s")
 
-        # --- the lists: a page of 30 rows plus the count, as the pages evaluate them ---------
+        # --- the lists, as the pages evaluate them ------------------------------------------
         busiest_zone = zones[0]
         busiest_dept = departments[busiest_zone.pk][0]
         handler = User.objects.get(pk=handlers[busiest_dept.pk].pk)
@@ -471,12 +527,14 @@ def main() -> int:  # noqa: C901, PLR0915 - one script, read top to bottom
             print(f"{label:<34} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  rows {result}{verdict}")
 
         print(f"\nlists ({args.runs} runs each; {busiest_dept.name}, {busiest_zone.name}):")
+
+        def worklist(tab: str) -> tuple[int, int]:
+            # What the page runs: the badges' one pass (which gives the page count too) and the rows.
+            shown = worklists.worklist_page(handler, tab, now, 1, per_page=PAGE)
+            return len(shown.page.object_list), shown.page.paginator.count
+
         for tab in TABS:
-            timed(
-                f"worklist tab {tab}",
-                lambda tab=tab: page_of(worklists.worklist_rows(worklists.worklist_tab(handler, tab, now))),
-                50,
-            )
+            timed(f"worklist tab {tab} (page + badges)", lambda tab=tab: worklist(tab), 50)
         timed(
             "worklist tab badges (one pass)",
             lambda: sum(worklists.worklist_counts(handler, now).values()),
@@ -516,8 +574,19 @@ def main() -> int:  # noqa: C901, PLR0915 - one script, read top to bottom
             f"worklist {tab}": worklists.worklist_rows(worklists.worklist_tab(handler, tab, now))
             for tab in TABS
         }
+        # The rows the badges count in one pass (the aggregate does not change how they are read).
+        plans["worklist badges"] = worklists.department_open(handler).order_by()
         plans["dispatcher queue"] = worklists.dispatcher_queue(dispatcher)
-        plans["supervisor board"] = worklists.supervisor_board(supervisor, now, levels=False)
+        # What board_page sorts (bare keys; the page's rows are then read by key) and counts.
+        plans["supervisor board (keys)"] = worklists.supervisor_board(
+            supervisor, now, levels=False
+        ).values_list("pk", flat=True)
+        plans["supervisor board per department"] = (
+            worklists._board_base(supervisor, now, worklists.BoardFilters())
+            .values("department_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
         for label, queryset in sweep_queries.items():
             due_field = "sign_due" if "签收" in label else "answer_due"
             plans[label] = queryset.order_by(due_field, "pk")

@@ -6,8 +6,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanjia.appeals import worklists
 from guanjia.appeals.models import OPEN_STATUSES, Appeal, Assignment, Escalation, Status
-from guanjia.appeals.presentation import IN_HAND
 from guanjia.core.home import HomeSection
 from guanjia.core.models import User
 from guanjia.core.roles import Role
@@ -84,23 +84,15 @@ def sections(user: User) -> list[HomeSection]:
             )
         )
     if user.has_any_role((Role.HANDLER, Role.DEPARTMENT_HEAD)) and user.unit_id:
-        work = Assignment.objects.filter(
-            department_id=user.unit_id,
-            is_current=True,
-            answered_at__isnull=True,
-            returned_at__isnull=True,
-            appeal__status__in=IN_HAND,
-        ).aggregate(
-            to_sign=Count("id", filter=Q(is_lead=True, appeal__status=Status.DISPATCHED)),
-            doing=Count("id", filter=~Q(is_lead=True, appeal__status=Status.DISPATCHED)),
-            overdue=Count("id", filter=Q(answer_due__lte=now)),
-        )
+        # The worklist's own badges, so that the card and the tab it links to never disagree: an
+        # appeal waiting for material is in hand but never overdue (its clock stands still).
+        work = worklists.worklist_counts(user, now)
         found.append(
             _section(
                 _("部门工作台"),
                 [
-                    (_("待签收"), work["to_sign"], False),
-                    (_("办理中"), work["doing"], False),
+                    (_("待签收"), work["sign"], False),
+                    (_("办理中"), work["doing"] + work["waiting"], False),
                     (_("已超期"), work["overdue"], True),
                 ],
                 "appeals:worklist",
@@ -115,7 +107,7 @@ def sections(user: User) -> list[HomeSection]:
             Assignment.objects.filter(
                 appeal__in=zone, is_current=True, is_lead=True, answered_at__isnull=True, answer_due__lte=now
             )
-            .filter(appeal__status__in=IN_HAND)
+            .filter(appeal__status__in=worklists.RUNNING)  # not a paused one: its clock stands still
             .count()
         )
         red = Escalation.objects.filter(

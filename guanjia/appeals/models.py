@@ -225,6 +225,15 @@ class Appeal(models.Model):
                 name="appeal_in_hand_idx",
                 condition=models.Q(status__in=["dispatched", "signed", "waiting"]),
             ),
+            # The same appeals with what the worklists and the 督办看板 read of them: PostgreSQL then
+            # joins thousands of assignments to their appeal's zone and status from this small index
+            # alone, where appeal_queue_idx lacks the id and the table costs a page per appeal.
+            # (SQLite reads appeal_queue_idx and the table's rowid instead; this one costs it little.)
+            models.Index(
+                fields=["id", "zone", "status"],
+                name="appeal_in_hand_cover_idx",
+                condition=models.Q(status__in=["dispatched", "signed", "waiting"]),
+            ),
             models.Index(
                 fields=["rate_due"],
                 name="appeal_rate_wait_idx",
@@ -289,11 +298,42 @@ class Assignment(models.Model):
                 condition=models.Q(is_current=True, answered_at__isnull=True),
             ),
             # The open rows only (worklists.py): a department's tabs by deadline, without reading
-            # the closed history the worklist index above also holds.
+            # the closed history the worklist index above also holds. The columns after answer_due
+            # make it covering: the tab badges count thousands of rows from the index alone. Both
+            # databases want every column the query names: SQLite even is_current and answered_at,
+            # constant here; PostgreSQL the id, which SQLite has in every index anyway.
             models.Index(
-                fields=["department", "answer_due"],
+                fields=[
+                    "department",
+                    "answer_due",
+                    "appeal",
+                    "is_lead",
+                    "signed_at",
+                    "returned_at",
+                    "is_current",
+                    "answered_at",
+                    "id",
+                ],
                 name="assignment_dept_open_idx",
                 condition=models.Q(is_current=True, answered_at__isnull=True),
+            ),
+            # The open lead row of each appeal, covering what the 督办看板 filters, sorts and counts
+            # by (as above): the board joins a zone's appeals in hand to it without reading a single
+            # assignment row.
+            models.Index(
+                fields=[
+                    "appeal",
+                    "department",
+                    "answer_due",
+                    "sign_due",
+                    "signed_at",
+                    "is_current",
+                    "is_lead",
+                    "answered_at",
+                    "id",
+                ],
+                name="assignment_lead_open_idx",
+                condition=models.Q(is_current=True, is_lead=True, answered_at__isnull=True),
             ),
             # Unsigned open rows by sign deadline: the sweep's 签收催办 and the 督办看板 ...
             models.Index(

@@ -372,7 +372,8 @@ def worklist(request: AuthedRequest) -> HttpResponse:
     if request.GET.get("format") == "xlsx":
         title = _("部门工作台·%(tab)s") % {"tab": tabs[tab]}
         return exporting.export_worklist(queryset, request.user, title=title, now=now)
-    page = _page(request, queryset, 50)
+    shown = worklists.worklist_page(request.user, tab, now, request.GET.get("page"), text=text, per_page=50)
+    page = shown.page
     visibility = permissions.EnterpriseVisibility(request.user)
     rows = []
     for a in page:
@@ -388,7 +389,7 @@ def worklist(request: AuthedRequest) -> HttpResponse:
                 "sign_overdue": a.signed_at is None and a.sign_due <= now,
             }
         )
-    counts = worklists.worklist_counts(request.user, now, text=text)
+    counts = shown.counts
     context = {
         "page": page,
         "rows": rows,

@@ -8,7 +8,7 @@ import time_machine
 from django.urls import reverse
 
 from guanjia.appeals import lifecycle
-from guanjia.appeals.models import Channel, Outcome
+from guanjia.appeals.models import Assignment, Channel, Outcome
 
 BJ = ZoneInfo("Asia/Shanghai")
 
@@ -51,3 +51,23 @@ def test_each_role_sees_its_own_counts(routed, land, login):
         assert _count(login(cast.dispatcher_b).get(reverse("home")).content.decode(), "待受理") == 0
         assert "部门工作台" not in login(cast.steward_a2).get(reverse("home")).content.decode()
     assert waiting.status == "submitted"
+
+
+def test_an_appeal_waiting_for_material_is_in_hand_but_never_overdue(routed, land, login):
+    cast = routed
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=BJ), tick=False):
+        late = _submit(cast, land)
+        lifecycle.dispatch_appeal(late, by=cast.dispatcher_a)
+        lifecycle.sign_appeal(late, by=cast.handler_a)
+        paused = _submit(cast, land)
+        lifecycle.dispatch_appeal(paused, by=cast.dispatcher_a)
+        lifecycle.sign_appeal(paused, by=cast.handler_a)
+        lifecycle.pause_appeal(paused, request="请补充营业执照复印件", by=cast.handler_a)
+    # Both answer deadlines have passed; the paused appeal's clock stands still.
+    now = datetime(2026, 3, 20, 9, 0, tzinfo=BJ)
+    assert all(a.answer_due <= now for a in Assignment.objects.filter(appeal__in=[late, paused]))
+    with time_machine.travel(now, tick=False):
+        handler = login(cast.handler_a).get(reverse("home")).content.decode()
+        assert _count(handler, "办理中") == 2 and _count(handler, "已超期") == 1
+        leader = login(cast.leader_a).get(reverse("home")).content.decode()
+        assert _count(leader, "答复超期") == 1

@@ -198,6 +198,29 @@ def test_the_board_filters_by_department_level_and_search(week, login):
     )  # counts ignore the department filter
 
 
+def test_a_board_page_shows_the_rows_and_levels_of_the_whole_board_query(week):
+    a, cast = week, week.cast
+
+    def shown(rows) -> list[tuple]:
+        return [(r.appeal_id, getattr(r, "overdue_since"), getattr(r, "level_rank")) for r in rows]  # noqa: B009
+
+    with at(*THURSDAY):
+        # 督办 by hand is no level of the sweep's: the row still reads as not yet escalated.
+        escalation.escalate_by_hand(a.unsigned, note="请尽快签收", by=cast.supervisor_a)
+        now = timezone.now()
+        for sort in ("due", "-due"):
+            filters = worklists.BoardFilters(sort=sort)
+            whole = shown(worklists.supervisor_board(cast.supervisor_a, now, filters))
+            pages = [
+                worklists.board_page(cast.supervisor_a, now, filters, number, per_page=2).page
+                for number in (1, 2)
+            ]
+            assert shown([*pages[0], *pages[1]]) == whole
+            assert [page.paginator.count for page in pages] == [3, 3]
+            ranks = {appeal: rank for appeal, _since, rank in whole}
+            assert ranks == {a.red.pk: 3, a.warned.pk: 1, a.unsigned.pk: 0}
+
+
 def test_the_board_paginates(week, login, land):
     cast = week.cast
     with at(3, 2, 9):
@@ -335,6 +358,22 @@ def test_the_worklist_keeps_waiting_appeals_out_of_soon_and_overdue(week, login)
     assert _titles(tabs["waiting"], *mine) == [a.paused.title, a.paused_soon.title]
     assert _titles(tabs["doing"], *mine) == [a.red.title, a.warned.title, a.on_time.title]
     assert "暂停计时" in tabs["waiting"] and "已超期" not in tabs["waiting"].split("<tbody>")[1]
+
+
+def test_the_worklist_counts_its_rows_once_for_the_badges_and_the_page(week, login):
+    cast = week.cast
+    with at(*THURSDAY):
+        client = login(cast.handler_a)
+        client.get(WORKLIST)  # warm the session and the calendar
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(WORKLIST, {"tab": "doing"}).content.decode()
+    counting = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if "COUNT(" in q["sql"].upper() and "appeals_assignment" in q["sql"]
+    ]
+    assert len(counting) == 1, counting
+    assert page.count("<tr") - 1 == 3  # the header, then #0, #1 and #4
 
 
 def test_the_worklist_searches_within_the_tab(week, login):
