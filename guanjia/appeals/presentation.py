@@ -38,16 +38,19 @@ def overdue_q(now: datetime) -> Q:
     late_leads = Assignment.objects.filter(
         is_current=True, is_lead=True, answered_at__isnull=True, answer_due__lte=now
     ).values("appeal_id")
-    return Q(status=Status.SUBMITTED, accept_due__lte=now) | Q(status__in=IN_HAND, pk__in=late_leads)
+    # A paused appeal (waiting for material) is not overdue: its clock stands still.
+    running = (Status.DISPATCHED, Status.SIGNED)
+    return Q(status=Status.SUBMITTED, accept_due__lte=now) | Q(status__in=running, pk__in=late_leads)
 
 
 def row_due(appeal: Appeal, lead: Assignment | None) -> datetime | None:
-    """The deadline that matters now: accepting, answering or rating."""
+    """The deadline that matters now: accepting, answering or rating. None while the clock is paused
+    (待补充材料): no deadline runs then."""
     if appeal.status == Status.SUBMITTED:
         return appeal.accept_due
-    if appeal.status in IN_HAND and lead is not None:
+    if appeal.status in (Status.DISPATCHED, Status.SIGNED) and lead is not None:
         return lead.answer_due
-    if appeal.status == Status.ANSWERED:
+    if appeal.status in (Status.ANSWERED, Status.DECLINED):
         return appeal.rate_due
     return None
 

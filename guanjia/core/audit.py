@@ -38,7 +38,14 @@ def record(
 ) -> AuditRecord:
     """Write one audit record in the current transaction."""
     entry = build(
-        actor, action, obj, summary=summary, detail=detail, ip=ip, object_type=object_type, object_id=object_id
+        actor,
+        action,
+        obj,
+        summary=summary,
+        detail=detail,
+        ip=ip,
+        object_type=object_type,
+        object_id=object_id,
     )
     entry.save(force_insert=True)
     return entry

@@ -43,9 +43,7 @@ class LogSmsBackend:
         log.info("SMS #%s to %s: %s", message_id, phone, text)
 
 
-def message(
-    channel: str, recipient: str, *, subject: str = "", payload: dict | None = None
-) -> OutboxMessage:
+def message(channel: str, recipient: str, *, subject: str = "", payload: dict | None = None) -> OutboxMessage:
     """An unsaved outbox message, for enqueue_many."""
     return OutboxMessage(channel=channel, recipient=recipient, subject=subject[:200], payload=payload or {})
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from guanjia.appeals import escalation, lifecycle
+from guanjia.appeals import escalation, lifecycle, presentation
 from guanjia.appeals.models import (
     Appeal,
     AppealEvent,
@@ -78,8 +78,10 @@ def test_a_pause_stops_the_clock_and_moves_the_deadline_by_the_paused_working_da
     assert pause.resume_by == datetime(2026, 3, 10, 0, 0, tzinfo=BJ)  # 5 working days at most
     assert Notification.objects.filter(user=cast.ent_user_a1, link=f"/appeals/{appeal.pk}/").exists()
 
-    # While it waits, the deadline passing escalates nothing: the clock stands still.
+    # While it waits, the deadline passing escalates nothing, and no list counts it overdue.
     assert escalation.sweep(now=_at(11)).total == 0
+    assert not Appeal.objects.filter(presentation.overdue_q(_at(11))).exists()
+    assert presentation.row_due(appeal, _lead(appeal)) is None
 
     for wrong in (cast.steward_a2, cast.steward_b, cast.handler_centre, cast.outsider):
         with pytest.raises(NotAllowed):
