@@ -103,9 +103,24 @@ CLOCK_STATUSES = (Status.DISPATCHED, Status.SIGNED)
 
 
 def _open_leads() -> QuerySet[Assignment]:
-    return Assignment.objects.filter(
-        is_current=True, is_lead=True, answered_at__isnull=True, appeal__status__in=CLOCK_STATUSES
-    ).select_related("appeal", "department")
+    return (
+        Assignment.objects.filter(
+            is_current=True, is_lead=True, answered_at__isnull=True, appeal__status__in=CLOCK_STATUSES
+        )
+        .select_related("appeal", "department")
+        .only(
+            # What an escalation reads of its row: the appeal's text stays on disk.
+            "id",
+            "appeal_id",
+            "department_id",
+            "answer_due",
+            "sign_due",
+            "appeal__id",
+            "appeal__zone_id",
+            "department__id",
+            "department__name",
+        )
+    )
 
 
 def _not_yet(queryset: QuerySet[Assignment], deadline: str, level: str) -> QuerySet[Assignment]:
@@ -199,6 +214,64 @@ class _Audience:
         return self._found[key]
 
 
+# A batch that finds several appeals for one person (or one department's robots) at one level says so
+# once, with the count and a link to the list, instead of once per appeal.
+DIGEST_TITLES: dict[tuple[str, str], str] = {
+    (Deadline.ANSWER, Level.WARNING): gettext_noop("【预警】%(n)s 件诉求的答复期限将至，请抓紧办理"),
+    (Deadline.ANSWER, Level.YELLOW): gettext_noop("【催办】%(n)s 件诉求已超过答复期限"),
+    (Deadline.ANSWER, Level.RED): gettext_noop("【红牌】%(n)s 件诉求超期 3 个工作日未答复"),
+    (Deadline.SIGN, Level.YELLOW): gettext_noop("【催办】%(n)s 件诉求已超过签收期限未签收"),
+    (Deadline.ANSWER, Level.LEADER): gettext_noop("【领导协调】%(n)s 件诉求提请领导协调"),
+    (Deadline.ANSWER, Level.MANUAL): gettext_noop("【督办】%(n)s 件诉求被督办，请加快办理"),
+}
+
+
+def _list_link(deadline: str, level: str, *, zone_wide: bool) -> str:
+    """Where a digest points: the 督办看板 for zone staff, the department's worklist tab otherwise."""
+    if zone_wide:
+        return "/appeals/board/"
+    if deadline == Deadline.SIGN:
+        return "/appeals/worklist/?tab=sign"
+    return "/appeals/worklist/?tab=soon" if level == Level.WARNING else "/appeals/worklist/?tab=overdue"
+
+
+def _notices(items: list[_Due], titles: list[str], audience: _Audience) -> list[notifications.Notice]:
+    """One inbox notice per person and level: the appeal's own when there is one, else a digest."""
+    grouped: dict[tuple[int, str, str], list[int]] = {}
+    people: dict[int, User] = {}
+    for index, item in enumerate(items):
+        for user in recipients(item.assignment, item.level, audience):
+            people[user.pk] = user
+            grouped.setdefault((user.pk, item.deadline, item.level), []).append(index)
+    notices = []
+    for (pk, deadline, level), indexes in grouped.items():
+        user = people[pk]
+        if len(indexes) == 1:
+            title, link = titles[indexes[0]], f"/appeals/{items[indexes[0]].assignment.appeal_id}/"
+        else:
+            zone_wide = user.has_any_role((Role.SUPERVISOR, Role.LEADER))
+            title = _(DIGEST_TITLES[(deadline, level)]) % {"n": len(indexes)}
+            link = _list_link(deadline, level, zone_wide=zone_wide)
+        notices.append(notifications.Notice([user], title, link, **CHANNELS[level]))
+    return notices
+
+
+def _robot_events(items: list[_Due]) -> list[webhooks.UnitEvent]:
+    """The department's group robots hear of it too: the level, the number (or how many) and a link."""
+    grouped: dict[tuple[int, str, str], list[_Due]] = {}
+    for item in items:
+        grouped.setdefault((item.assignment.department_id, item.deadline, item.level), []).append(item)
+    events = []
+    for (department_id, deadline, level), found in grouped.items():
+        if len(found) == 1:
+            ref = found[0].assignment.appeal_id
+            events.append(webhooks.UnitEvent(department_id, str(level), ref, f"/appeals/{ref}/"))
+        else:
+            link = _list_link(deadline, level, zone_wide=False)
+            events.append(webhooks.UnitEvent(department_id, f"{level}.many", len(found), link))
+    return events
+
+
 def _write(
     items: list[_Due], *, now: datetime, by: User | None, note: str, audience: _Audience
 ) -> list[Escalation]:
@@ -239,27 +312,8 @@ def _write(
         )
         for item, title in zip(items, titles, strict=True)
     )
-    notifications.notify_many(
-        notifications.Notice(
-            recipients(item.assignment, item.level, audience),
-            title,
-            f"/appeals/{item.assignment.appeal_id}/",
-            **CHANNELS[item.level],
-        )
-        for item, title in zip(items, titles, strict=True)
-    )
-    # The department's group robots hear of it too: the level, the number and a link only.
-    webhooks.notify_units(
-        [
-            webhooks.UnitEvent(
-                item.assignment.department_id,
-                str(item.level),
-                item.assignment.appeal_id,
-                f"/appeals/{item.assignment.appeal_id}/",
-            )
-            for item in items
-        ]
-    )
+    notifications.notify_many(_notices(items, titles, audience))
+    webhooks.notify_units(_robot_events(items))
     return rows
 
 

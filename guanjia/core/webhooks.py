@@ -59,6 +59,12 @@ EVENT_SENTENCES: dict[str, str] = {
     "red": gettext_noop("【管家平台】红牌：诉求 #%(ref)s 超期 3 个工作日未答复：%(link)s"),
     "leader": gettext_noop("【管家平台】领导协调：诉求 #%(ref)s 已提请领导协调：%(link)s"),
     "manual": gettext_noop("【管家平台】督办：诉求 #%(ref)s 被督办，请加快办理：%(link)s"),
+    # A sweep's digest for one department: `ref` is then how many appeals, the link the worklist tab.
+    "warning.many": gettext_noop("【管家平台】预警：本部门 %(ref)s 件诉求答复期限将至，请抓紧办理：%(link)s"),
+    "yellow.many": gettext_noop(
+        "【管家平台】催办：本部门 %(ref)s 件诉求已超过办理期限，请尽快办理：%(link)s"
+    ),
+    "red.many": gettext_noop("【管家平台】红牌：本部门 %(ref)s 件诉求超期 3 个工作日未答复：%(link)s"),
     "extension_requested": gettext_noop("【管家平台】诉求 #%(ref)s 有延期申请待审批：%(link)s"),
     "answer_pending_approval": gettext_noop("【管家平台】诉求 #%(ref)s 的答复待部门负责人审核：%(link)s"),
     TEST_EVENT: gettext_noop("【管家平台】群机器人测试消息（机器人 #%(ref)s），收到即表示配置正确：%(link)s"),
