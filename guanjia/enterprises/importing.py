@@ -22,7 +22,7 @@ Two deliberate departures from the obvious tools, both measured on 100,000 rows
   reader takes about 10 s. The reader keeps openpyxl's ``data_only`` semantics: a
   formula cell yields its cached value.
 - Rows are written with executemany (SQLite) or COPY (PostgreSQL), see
-  ``_insert``, rather than bulk_create, whose per-value preparation alone took
+  ``guanjia.core.bulk.insert``, rather than bulk_create, whose per-value preparation alone took
   longer than the whole time budget.
 """
 
@@ -44,19 +44,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from io import BytesIO
-from typing import IO, Any, NamedTuple, cast
+from typing import IO, Any, NamedTuple
 from xml.etree import ElementTree
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from guanjia.core import audit
+from guanjia.core import audit, bulk
 from guanjia.core.errors import Conflict, NotAllowed, ServiceError
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import Role
@@ -1228,66 +1228,6 @@ def _ensure_tags(names: set[str]) -> dict[str, int]:
     return ids
 
 
-def _insert(model: type[models.Model], names: tuple[str, ...], rows: list[tuple]) -> None:
-    """INSERT rows of `model`; fields not in `names` get their model default.
-
-    The ORM's bulk_create prepares every value through the field and compiler
-    machinery and, on SQLite, sends at most 999 parameters per statement: on
-    100,000 enterprises that alone takes longer than our whole time budget.
-    Here each field's default is prepared once, and the varying values arrive
-    already prepared for the database (see _db_value).
-    """
-    if not rows:
-        return
-    fields = [
-        field for field in model._meta.concrete_fields if not field.primary_key or field.attname in names
-    ]
-    position = {name: index for index, name in enumerate(names)}
-    unknown = set(names) - {field.attname for field in fields}
-    if unknown:
-        raise ValueError(f"{model.__name__} has no field(s) {sorted(unknown)}")
-    constant = {
-        field.attname: field.get_db_prep_save(field.get_default(), connection)
-        for field in fields
-        if field.attname not in position
-    }
-    # A row's values in the table's column order: positions into the row, or the default.
-    layout = [(position.get(field.attname), constant.get(field.attname)) for field in fields]
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(str(field.column)) for field in fields)
-    params = [
-        tuple(row[index] if index is not None else default for index, default in layout) for row in rows
-    ]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY: one stream instead of a statement (and a round trip) per row. It runs on the
-            # driver's cursor, so Django's wrapper turns its errors into IntegrityError and kin.
-            with (
-                connection.wrap_database_errors,
-                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-            ):
-                for values in params:
-                    copy.write_row(values)
-        else:
-            # SQLite runs the prepared statement over all rows in a C loop.
-            placeholders = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", params)
-
-
-def _reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
-    """PostgreSQL: `count` new ids from the table's sequence, so that COPY needs no lookup
-    afterwards (a sequence hands out each id once, however many writers). Elsewhere None."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, model._meta.pk.column, count],  # type: ignore[union-attr]
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
 def ids_by_uscc(codes: list[str]) -> dict[str, int]:
     """The ids of the enterprises registered under these codes (those that are)."""
     quote = connection.ops.quote_name
@@ -1313,21 +1253,16 @@ def ids_by_uscc(codes: list[str]) -> dict[str, int]:
     return found
 
 
-def _db_value(model: type[models.Model], name: str) -> Callable[[Any], Any]:
-    field = cast(models.Field, model._meta.get_field(name))
-    return lambda value: None if value is None else field.get_db_prep_save(value, connection)
-
-
 def write_rows(job: ImportJob, rows: list[ParsedRow], steward_ids: dict[str, int], *, by: User) -> int:
     """Write all rows and the audit record in one transaction; the job turns done in the same one."""
     now = timezone.now()
     reason = _("批量导入")
     through = Enterprise.tags.through
-    founded_on = _db_value(Enterprise, "founded_on")
-    capital = _db_value(Enterprise, "registered_capital")
-    now_db = _db_value(Enterprise, "created_at")(now)
-    started_db = _db_value(StewardAssignment, "started_at")(now)
-    primary = _db_value(Contact, "is_primary")(True)
+    founded_on = bulk.db_value(Enterprise, "founded_on")
+    capital = bulk.db_value(Enterprise, "registered_capital")
+    now_db = bulk.db_value(Enterprise, "created_at")(now)
+    started_db = bulk.db_value(StewardAssignment, "started_at")(now)
+    primary = bulk.db_value(Contact, "is_primary")(True)
     # The values below follow this order: the service's editable fields, then where and when.
     enterprise_fields = ("uscc", *EDITABLE_FIELDS, "zone_id", "steward_id", "created_at", "updated_at")
     with transaction.atomic():
@@ -1355,18 +1290,18 @@ def write_rows(job: ImportJob, rows: list[ParsedRow], steward_ids: dict[str, int
                 for row, steward in zip(chunk, stewards, strict=True)
             ]
             codes = [row.uscc for row in chunk]
-            reserved = _reserve_ids(Enterprise, len(chunk))
+            reserved = bulk.reserve_ids(Enterprise, len(chunk))
             if reserved is not None:
-                _insert(
+                bulk.insert(
                     Enterprise,
                     ("id", *enterprise_fields),
                     [(pk, *v) for pk, v in zip(reserved, values, strict=True)],
                 )
                 ids = dict(zip(codes, reserved, strict=True))
             else:
-                _insert(Enterprise, enterprise_fields, values)
+                bulk.insert(Enterprise, enterprise_fields, values)
                 ids = ids_by_uscc(codes)
-            _insert(
+            bulk.insert(
                 Contact,
                 ("enterprise_id", "name", "phone", "is_primary"),
                 [
@@ -1375,7 +1310,7 @@ def write_rows(job: ImportJob, rows: list[ParsedRow], steward_ids: dict[str, int
                     if row.contact_name
                 ],
             )
-            _insert(
+            bulk.insert(
                 StewardAssignment,
                 ("enterprise_id", "steward_id", "started_at", "reason", "assigned_by_id"),
                 [
@@ -1384,7 +1319,7 @@ def write_rows(job: ImportJob, rows: list[ParsedRow], steward_ids: dict[str, int
                     if steward
                 ],
             )
-            _insert(
+            bulk.insert(
                 through,
                 ("enterprise_id", "tag_id"),
                 [(ids[row.uscc], tag_ids[name]) for row in chunk for name in row.tags],
