@@ -262,7 +262,7 @@ def test_a_batch_that_meets_an_escalation_written_meanwhile_writes_each_other_on
     # A concurrent sweep wrote the second one's 催办 after this sweep read its rows, before it wrote.
     taken = Assignment.objects.get(appeal=appeals[1], is_current=True)
     real = escalation._escalate_many
-    raced = []
+    raced: list[Escalation] = []
 
     def race_then_write(items, **kwargs):
         if not raced:  # the other sweep's row lands between this sweep's reading and its writing
