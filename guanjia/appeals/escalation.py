@@ -16,10 +16,13 @@ Beijing day of the last instant before D:
 - 签收催办 (yellow on the sign deadline), to the department's heads: when a
   dispatched appeal's lead assignment is still unsigned at sign_due.
 
-Each escalation is inserted inside a savepoint guarded by the unique constraint
-on (assignment, deadline, level), with its timeline event, audit record and
-notifications in the same transaction: a sweep that loses the race writes
-nothing, so none is sent twice and none is lost.
+A level's batch (up to BATCH rows, in deadline order) is written in one
+transaction: the escalations, their timeline events and audit records, and the
+notices, with one insert per table. The unique constraint on (assignment,
+deadline, level) guards it: if a concurrent sweep wrote one of the rows first,
+the whole batch is undone and each row is written again on its own, so none is
+sent twice and none is lost. Notices are digests: one per person and level in a
+batch (and one per department robot), naming the appeal when there is only one.
 """
 
 from __future__ import annotations
