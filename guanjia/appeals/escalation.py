@@ -28,7 +28,7 @@ batch (and one per department robot), naming the appeal when there is only one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -74,7 +74,6 @@ class SweepResult:
     yellow: int = 0
     red: int = 0
     sign_yellow: int = 0
-    escalations: list[int] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -201,22 +200,35 @@ class _Due:
 
 
 class _Audience:
-    """Who hears of an escalation (recipients()), looked up once per sweep rather than once per row."""
+    """Who hears of an escalation (recipients()): each role's holders are read once per sweep, in one
+    query, and grouped by their unit and by the zone that unit lies in."""
 
     def __init__(self) -> None:
-        self._found: dict[tuple[str, int, str], list[User]] = {}
+        self._units: dict[str, dict[int, list[User]]] = {}
+        self._zones: dict[str, dict[int, list[User]]] = {}
+
+    def _load(self, role: str) -> None:
+        units: dict[int, list[User]] = {}
+        zones: dict[int, list[User]] = {}
+        for user in User.objects.with_role(role).select_related("unit").distinct().order_by("pk"):
+            if user.unit is None:
+                continue
+            units.setdefault(user.unit.pk, []).append(user)
+            # zone_staff(): the zone's own unit, or a department whose parent is the zone.
+            zones.setdefault(user.unit.pk, []).append(user)
+            if user.unit.parent_id is not None:
+                zones.setdefault(user.unit.parent_id, []).append(user)
+        self._units[role], self._zones[role] = units, zones
 
     def unit(self, unit_id: int, role: str) -> list[User]:
-        key = ("unit", unit_id, role)
-        if key not in self._found:
-            self._found[key] = unit_staff(unit_id, role)
-        return self._found[key]
+        if role not in self._units:
+            self._load(role)
+        return self._units[role].get(unit_id, [])
 
     def zone(self, zone_id: int, role: str) -> list[User]:
-        key = ("zone", zone_id, role)
-        if key not in self._found:
-            self._found[key] = zone_staff(zone_id, role)
-        return self._found[key]
+        if role not in self._zones:
+            self._load(role)
+        return self._zones[role].get(zone_id, [])
 
 
 # A batch that finds several appeals for one person (or one department's robots) at one level says so
@@ -277,7 +289,7 @@ def _robot_events(items: list[_Due]) -> list[webhooks.UnitEvent]:
     return events
 
 
-def _write(items: list[_Due], *, now: datetime, by: User | None, note: str, audience: _Audience) -> list[int]:
+def _write(items: list[_Due], *, now: datetime, by: User | None, note: str, audience: _Audience) -> None:
     """The escalations with their events, audit records, inbox notices and robot messages: one insert
     per table, in the caller's transaction. A sweep writes thousands, so the rows go in through
     guanjia.core.bulk rather than bulk_create, whose per-value preparation was most of the sweep's time."""
@@ -338,15 +350,6 @@ def _write(items: list[_Due], *, now: datetime, by: User | None, note: str, audi
     )
     notifications.notify_many(_notices(items, titles, audience))
     webhooks.notify_units(_robot_events(items))
-    wanted = {(item.assignment.pk, item.deadline, item.level) for item in items}
-    written = Escalation.objects.filter(
-        assignment_id__in=[item.assignment.pk for item in items], created_at=now
-    )
-    return [
-        pk
-        for pk, *key in written.order_by("pk").values_list("pk", "assignment_id", "deadline", "level")
-        if tuple(key) in wanted
-    ]
 
 
 def _escalate_many(
@@ -356,23 +359,21 @@ def _escalate_many(
     by: User | None = None,
     note: str = "",
     audience: _Audience | None = None,
-) -> list[int]:
-    """Write a batch of escalations in one transaction; returns their ids. If one of them exists already (a concurrent
+) -> int:
+    """Write a batch of escalations in one transaction; returns how many were written. If one of them exists already (a concurrent
     sweep wrote it first), the unique constraint undoes the batch, and each is written on its own, so
     that every escalation is written once and none is lost."""
     if not items:
-        return []
+        return 0
     audience = audience or _Audience()
     try:
         with transaction.atomic():
-            return _write(items, now=now, by=by, note=note, audience=audience)
+            _write(items, now=now, by=by, note=note, audience=audience)
+            return len(items)
     except IntegrityError:
         if len(items) == 1:
-            return []  # this level of this assignment was escalated already
-    written: list[int] = []
-    for item in items:
-        written += _escalate_many([item], now=now, by=by, note=note, audience=audience)
-    return written
+            return 0  # this level of this assignment was escalated already
+    return sum(_escalate_many([item], now=now, by=by, note=note, audience=audience) for item in items)
 
 
 def _escalate(
@@ -386,8 +387,10 @@ def _escalate(
     note: str = "",
 ) -> Escalation | None:
     """Write one escalation with its event, audit record and notifications; None if it exists already."""
-    written = _escalate_many([_Due.of(assignment, level, deadline, due)], now=now, by=by, note=note)
-    return Escalation.objects.get(pk=written[0]) if written else None
+    if not _escalate_many([_Due.of(assignment, level, deadline, due)], now=now, by=by, note=note):
+        return None
+    mine = Escalation.objects.filter(assignment=assignment, deadline=deadline, level=level, created_at=now)
+    return mine.order_by("-pk").first()
 
 
 CHUNK = 1000  # escalations written per transaction: a fraction of a second, a few statements
@@ -415,8 +418,7 @@ def _escalate_each(
         items = [item for item in items if item.due is not None and ready(item.due)]
     for start in range(0, len(items), CHUNK):
         written = _escalate_many(items[start : start + CHUNK], now=now, audience=audience)
-        result.escalations += written
-        setattr(result, counter, getattr(result, counter) + len(written))
+        setattr(result, counter, getattr(result, counter) + written)
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
