@@ -117,7 +117,11 @@ def _open_leads() -> QuerySet[Assignment]:
 
 
 def _not_yet(queryset: QuerySet[Assignment], deadline: str, level: str) -> QuerySet[Assignment]:
-    done = Escalation.objects.filter(assignment=OuterRef("pk"), deadline=deadline, level=level)
+    """Rows not yet escalated at this level for the deadline they have now (a moved deadline starts again)."""
+    due_field = "sign_due" if deadline == Deadline.SIGN else "answer_due"
+    done = Escalation.objects.filter(
+        assignment=OuterRef("pk"), deadline=deadline, level=level, due=OuterRef(due_field)
+    )
     return queryset.filter(~Exists(done))
 
 

@@ -412,7 +412,9 @@ class Escalation(models.Model):
 
     The sweep's levels happen once per assignment and deadline, however often or
     concurrently it runs: the partial unique constraint is the guard, and the
-    notifications are written in the same transaction as the row. A supervisor's
+    notifications are written in the same transaction as the row. The constraint
+    includes the deadline's value (`due`): an approved extension or a pause that
+    moves answer_due starts the levels again for the new deadline. A supervisor's
     督办 (`manual`) may be repeated, so it is left out of the constraint.
     """
 
@@ -444,9 +446,9 @@ class Escalation(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["assignment", "deadline", "level"],
+                fields=["assignment", "deadline", "level", "due"],
                 condition=~models.Q(level="manual"),
-                name="escalation_once_per_level",
+                name="escalation_once_per_due",
             )
         ]
         indexes = [

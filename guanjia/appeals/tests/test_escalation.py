@@ -316,3 +316,24 @@ def test_a_sweep_writes_its_batch_in_a_few_statements_and_pokes_the_worker_once(
     assert OutboxMessage.objects.filter(channel=OutboxMessage.Channel.EMAIL).count() == 1
     # One transaction: the worker is poked once.
     assert [c.__name__ for c in callbacks].count("_poke_worker") == 1
+
+
+def test_a_deadline_moved_by_an_extension_is_warned_and_chased_again(routed):
+    cast = routed
+    appeal = _dispatched(cast)
+    with at(2026, 2, 27, 9, 0):
+        assert escalation.sweep().warning == 1
+        extension = lifecycle.request_extension(appeal, days=2, reason="需现场核查", by=cast.handler_a)
+        lifecycle.decide_extension(extension, approve=True, note="同意", by=cast.supervisor_a)
+    # 24:00 Friday 27 February + 2 working days: Saturday 28 February (调休) and Monday 2 March.
+    new_due = datetime(2026, 3, 3, 0, 0, tzinfo=BJ)
+    assert Assignment.objects.get(appeal=appeal, is_current=True).answer_due == new_due
+    with at(2026, 2, 28, 9, 0):
+        assert escalation.sweep().total == 0  # the old deadline has passed, but it is no longer the deadline
+    with at(2026, 3, 2, 9, 0):
+        assert escalation.sweep().warning == 1  # the new deadline is warned in its turn
+    with at(2026, 3, 3, 0, 1):
+        assert escalation.sweep().yellow == 1
+        assert escalation.sweep().total == 0
+    warned = Escalation.objects.filter(appeal=appeal, level=Level.WARNING).order_by("id")
+    assert [e.due for e in warned] == [ANSWER_DUE, new_due]
