@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import django_filters
 from django.db.models import Prefetch, Q, QuerySet
@@ -328,17 +328,9 @@ class KpiViewSet(viewsets.ViewSet):
     def by_department(self, request: Request) -> Response:
         header, scope, period = self._query(request)
         rows = kpi.by_department(scope, period)
-        units = OrgUnit.objects.in_bulk([row.unit_id for row in rows])
-        rows.sort(key=lambda row: units[row.unit_id].code)
-        departments = [
-            {
-                "department": row.unit_id,
-                "department_name": units[row.unit_id].name,
-                "zone": units[row.unit_id].parent_id,
-                "kpis": _kpi_data(row.kpis),
-            }
-            for row in rows
-        ]
+        departments = _by_department(
+            [row.unit_id for row in rows], [{"kpis": _kpi_data(row.kpis)} for row in rows]
+        )
         body = {**header, "departments": departments}
         return Response(DepartmentKpiReportSerializer(body).data)
 
@@ -355,19 +347,29 @@ class KpiViewSet(viewsets.ViewSet):
     def pauses(self, request: Request) -> Response:
         header, scope, period = self._query(request)
         rows = kpi.pauses_by_department(scope, period)
-        units = OrgUnit.objects.in_bulk([row.department_id for row in rows])
-        rows.sort(key=lambda row: units[row.department_id].code)
-        departments = [
-            {
-                **asdict(row),
-                "department": row.department_id,
-                "department_name": units[row.department_id].name,
-                "zone": units[row.department_id].parent_id,
-            }
-            for row in rows
-        ]
+        departments = _by_department(
+            [
+                cast(int, row.department_id) for row in rows
+            ],  # a department's row has its id; only the total has none
+            [asdict(row) for row in rows],
+        )
         body = {**header, "total": asdict(kpi.PauseFigures.total(rows)), "departments": departments}
         return Response(PauseReportSerializer(body).data)
+
+
+def _by_department(unit_ids: list[int], bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row's body with its department's id, name and zone, in the departments' code order."""
+    units = OrgUnit.objects.in_bulk(unit_ids)
+    named = [
+        {
+            **body,
+            "department": unit_id,
+            "department_name": units[unit_id].name,
+            "zone": units[unit_id].parent_id,
+        }
+        for unit_id, body in zip(unit_ids, bodies, strict=True)
+    ]
+    return sorted(named, key=lambda row: units[row["department"]].code)
 
 
 def register(router: DefaultRouter) -> None:

@@ -7,7 +7,7 @@ def recompute_provisional_deadlines(sender: Any, years: frozenset[int], **kwargs
     """An admin entered a year's calendar: provisional deadlines of open work are computed again."""
     from guanjia.appeals.lifecycle import recompute_provisional
 
-    recompute_provisional(years)
+    recompute_provisional()  # the few provisional rows, whichever year they reach into
 
 
 class AppealsConfig(AppConfig):

@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guanjia.appeals import lifecycle
-from guanjia.appeals.models import Appeal, AppealEvent, Assignment, Attachment, Status
+from guanjia.appeals.models import Appeal, Assignment, Attachment, Status
 from guanjia.core import audit
 from guanjia.core.errors import NotAllowed, ServiceError
 from guanjia.core.models import User
@@ -468,20 +468,13 @@ def _store(appeal: Appeal, staged: Sequence[StagedFile], *, by: User, now: datet
                 )
                 for item, key in zip(staged, keys, strict=True)
             )
-            AppealEvent.objects.create(
-                appeal=appeal,
-                actor=by,
-                at=now,
-                action="attach",
-                from_status=appeal.status,
-                to_status=appeal.status,
-                note="\n".join(item.name for item in staged),
-            )
             # bulk_create sets primary keys on PostgreSQL and SQLite alike (RETURNING).
-            audit.record(
-                by,
-                "appeal.attach",
+            lifecycle.record(
                 appeal,
+                "attach",
+                by=by,
+                now=now,
+                note="\n".join(item.name for item in staged),
                 summary=f"诉求 #{appeal.pk} 上传附件 {len(rows)} 个",
                 detail={
                     "files": [

@@ -145,24 +145,30 @@ def _guarded(
     )
     if moved != 1:
         raise Conflict(_("该诉求刚被他人处理，请刷新后查看最新状态"))
-    _record(appeal, action, by=by, note=note, assignment=assignment, now=now, target=target)
+    record(appeal, action, by=by, note=note, assignment=assignment, now=now, target=target)
     appeal.status = target
     appeal.version += 1
     for key, value in fields.items():
         setattr(appeal, key, value)
 
 
-def _record(
+def record(
     appeal: Appeal,
     action: str,
     *,
     by: User | None,
     note: str,
-    assignment: Assignment | None,
     now: datetime,
-    target: str,
+    assignment: Assignment | None = None,
+    target: str | None = None,
+    summary: str = "",
+    detail: dict | None = None,
 ) -> None:
-    """The timeline event and the audit record of one step (in the caller's transaction)."""
+    """The timeline event and the audit record of one step (in the caller's transaction).
+
+    Status changes come here through _move/_step; a step that changes no status and has a guard
+    of its own (an opinion, an upload of attachments) calls it directly."""
+    target = target or appeal.status
     AppealEvent.objects.create(
         appeal=appeal,
         assignment=assignment,
@@ -177,8 +183,8 @@ def _record(
         by,
         f"appeal.{action}",
         appeal,
-        summary=f"诉求 #{appeal.pk} {ACTION_LABELS[action]}",
-        detail={"from": appeal.status, "to": target},
+        summary=summary or f"诉求 #{appeal.pk} {ACTION_LABELS[action]}",
+        detail=detail or {"from": appeal.status, "to": target},
     )
 
 
@@ -208,6 +214,7 @@ ACTION_LABELS = {
     "review_request": gettext_lazy("提请复核"),
     "review_decided": gettext_lazy("作出复核决定"),
     "merge_child": gettext_lazy("并入重复诉求"),
+    "attach": gettext_lazy("上传附件"),
 }
 
 
@@ -634,7 +641,7 @@ def give_opinion(appeal: Appeal, *, opinion: str, by: User, at: datetime | None 
         if given != 1:
             raise Conflict(_("本部门已提交过协办意见"))
         appeal.status = status
-        _record(appeal, "opinion", by=by, note="", assignment=mine, now=now, target=status)
+        record(appeal, "opinion", by=by, note="", assignment=mine, now=now, target=status)
         lead = appeal.assignments.filter(is_current=True, is_lead=True).first()
         if lead is not None:
             _tell(
@@ -1150,7 +1157,7 @@ def merge_appeal(
 # --- 期限重算 --------------------------------------------------------------------------------------
 
 
-def recompute_provisional(years: frozenset[int] | set[int]) -> int:
+def recompute_provisional() -> int:
     """Once an admin enters a year's calendar, recompute the provisional deadlines of open work in it.
 
     A deadline is rebuilt from its start by the same rule (and the extensions and pauses applied on

@@ -20,7 +20,6 @@ HIDDEN_ENTERPRISE = gettext_lazy("（企业要求保密）")
 EVENT_LABELS = {
     "submit": gettext_lazy("提交"),
     "accept": gettext_lazy("受理"),
-    "attach": gettext_lazy("上传附件"),
     **lifecycle.ACTION_LABELS,
     **escalation.EVENT_LABELS,
 }
