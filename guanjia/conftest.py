@@ -10,6 +10,17 @@ from guanjia.testing import PASSWORD, Cast, build_cast
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+@pytest.fixture(autouse=True)
+def _security_policy_defaults():
+    """Each test starts from the settings' security policy, cached without a query (a test's saved policy
+    is rolled back with its database, but would stay in guanjia.core.security's process-wide cache)."""
+    from guanjia.core import security
+
+    security.assume_no_saved_policy()
+    yield
+    security.assume_no_saved_policy()
+
+
 @pytest.fixture
 def cast(db) -> Cast:
     return build_cast()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -53,13 +54,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "guanjia.core.http.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above the session and the user: a database outage in them or in a view becomes a 503 that
+    # keeps what the user typed (it needs no query itself).
+    "guanjia.core.faults.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "guanjia.core.http.RateLimitMiddleware",
+    # After the user is known: the policy's idle timeout, forced password change and TOTP enrolment.
+    "guanjia.core.middleware.SecurityPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -132,7 +140,9 @@ else:
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    # Length, complexity and history as the security admin's policy sets them (guanjia.core.security).
+    {"NAME": "guanjia.core.security.PolicyPasswordValidator"},
+    {"NAME": "guanjia.core.security.PasswordHistoryValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -145,10 +155,21 @@ LOGOUT_REDIRECT_URL = "login"
 LOCKOUT_THRESHOLD = env_int("GUANJIA_LOCKOUT_THRESHOLD", 5, minimum=1)
 LOCKOUT_MINUTES = env_int("GUANJIA_LOCKOUT_MINUTES", 15, minimum=1)
 SESSION_COOKIE_AGE = env_int("GUANJIA_SESSION_IDLE_SECONDS", 1800, minimum=60)
+# The settings above and this one are the security policy's defaults until the security admin saves it
+# (/system/security/); from then on the policy row decides. Each process re-reads it this often; in
+# tests never by itself (guanjia/conftest.py resets it per test), so that query counts stay exact.
+TOTP_REQUIRED_FOR_ADMINS = env_bool("GUANJIA_TOTP_REQUIRED_FOR_ADMINS", PRODUCTION)
+SECURITY_POLICY_CACHE_SECONDS = env_int(
+    "GUANJIA_SECURITY_POLICY_CACHE_SECONDS", 86400 if TESTING else 10, minimum=0
+)
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request pushes the expiry back
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("GUANJIA_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: htmx sends the token from base.html's hx-headers,
+# Swagger UI from its template.
+CSRF_COOKIE_HTTPONLY = True
 INVITATION_DAYS = env_int("GUANJIA_INVITATION_DAYS", 14, minimum=1)
 
 # --- I18N -----------------------------------------------------------------
@@ -194,6 +215,8 @@ for _served in (STATIC_ROOT, MEDIA_ROOT, BASE_DIR / "static"):
 IMPORT_MAX_BYTES = env_int("GUANJIA_IMPORT_MAX_MB", 50, minimum=1) * 1024 * 1024
 # Files with more rows than this are validated and written by the worker, with a progress bar.
 IMPORT_BACKGROUND_ROWS = env_int("GUANJIA_IMPORT_BACKGROUND_ROWS", 2000, minimum=1)
+# A job validating or writing whose heartbeat is older than this lost its worker: a sweeper restarts it.
+IMPORT_STALE_MINUTES = env_int("GUANJIA_IMPORT_STALE_MINUTES", 10, minimum=1)
 
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -205,7 +228,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "guanjia.core.api.GuanjiaAutoSchema",
     "EXCEPTION_HANDLER": "guanjia.core.api.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -251,3 +274,37 @@ LOGGING = {
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- HTTP hardening (guanjia.core.http, docs/security.md) -------------------
+# Only behind a TLS-terminating proxy that sets X-Forwarded-Proto itself (and strips a
+# client's): otherwise any client could claim HTTPS.
+BEHIND_TLS_PROXY = env_bool("GUANJIA_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int(
+    "GUANJIA_HSTS_SECONDS", 31536000 if PRODUCTION and BEHIND_TLS_PROXY else 0, minimum=0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("GUANJIA_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_SSL_REDIRECT = env_bool("GUANJIA_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # local health probes speak plain HTTP
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+CSP_REPORT_ONLY = env_bool("GUANJIA_CSP_REPORT_ONLY", False)
+# Proxies (addresses or networks) whose X-Forwarded-For is believed: see guanjia.core.http.client_ip.
+TRUSTED_PROXIES = env_list("GUANJIA_TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"GUANJIA_TRUSTED_PROXIES must list IP addresses or networks, got {_proxy!r}"
+        ) from None
+# name: (requests, per seconds); 0 requests switches a limit off.
+RATE_LIMITS = {
+    "login_ip": (env_int("GUANJIA_RATE_LOGIN_IP", 20, minimum=0), 300),
+    "login_username": (env_int("GUANJIA_RATE_LOGIN_USERNAME", 10, minimum=0), 300),
+    "appeal_account": (env_int("GUANJIA_RATE_APPEAL_ACCOUNT", 10, minimum=0), 3600),
+    "appeal_ip": (env_int("GUANJIA_RATE_APPEAL_IP", 30, minimum=0), 3600),
+    "invite_ip": (env_int("GUANJIA_RATE_INVITE_IP", 20, minimum=0), 3600),
+    "invite_token": (env_int("GUANJIA_RATE_INVITE_TOKEN", 10, minimum=0), 3600),
+}

@@ -56,7 +56,7 @@ from guanjia.appeals.serializers import (
     VersionSerializer,
 )
 from guanjia.appeals.services import CATEGORY_FIELDS
-from guanjia.core.api import EditConflict
+from guanjia.core.api import EditConflict, StrictBooleanFilter
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import BUSINESS_ROLES, Role
 from guanjia.core.signals import client_ip
@@ -390,7 +390,7 @@ class AppealFilter(django_filters.FilterSet):
         queryset=AppealCategory.objects.all(), method="in_category", label=_("诉求类别（含下级类别）")
     )
     enterprise = django_filters.ModelChoiceFilter(queryset=Enterprise.objects.none(), label=_("企业"))
-    overdue = django_filters.BooleanFilter(method="only_overdue", label=_("仅看已超期"))
+    overdue = StrictBooleanFilter(method="only_overdue", label=_("仅看已超期 overdue"))
 
     class Meta:
         model = Appeal
@@ -426,6 +426,29 @@ APPEAL_ERRORS_403 = OpenApiResponse(ErrorSerializer, description=_("无权执行
 APPEAL_ERRORS_404 = OpenApiResponse(ErrorSerializer, description=_("诉求不存在或不在您的范围内"))
 APPEAL_ERRORS_409 = OpenApiResponse(
     ErrorSerializer, description=_("诉求已有新的进展（版本号不符）或当前状态不允许此操作：请重新读取")
+)
+
+
+# A download has the type detected at upload (guanjia.appeals.attachments), without its charset.
+DOWNLOAD_TYPES = sorted(
+    {
+        kind.content_type.split(";")[0]
+        for kind in (
+            attachments.PDF,
+            attachments.PNG,
+            attachments.JPEG,
+            attachments.GIF,
+            attachments.WEBP,
+            attachments.DOCX,
+            attachments.XLSX,
+            attachments.PPTX,
+            attachments.DOC,
+            attachments.XLS,
+            attachments.OFD,
+            attachments.TEXT_UTF8,
+            attachments.TEXT_GB18030,
+        )
+    }
 )
 
 
@@ -470,7 +493,15 @@ def _transition_action(name: str) -> Any:
             "（须填外部工单号）。"
         ),
         request=AppealCreateSerializer,
-        responses={201: AppealDetailSerializer, 400: APPEAL_ERRORS_400, 403: APPEAL_ERRORS_403},
+        responses={
+            201: AppealDetailSerializer,
+            400: APPEAL_ERRORS_400,
+            403: APPEAL_ERRORS_403,
+            # guanjia.core.http.RateLimitMiddleware, for enterprise users (with Retry-After).
+            429: OpenApiResponse(
+                ErrorSerializer, description=_("企业用户提交过于频繁，请按 Retry-After 稍后再试")
+            ),
+        },
     ),
 )
 class AppealViewSet(
@@ -700,9 +731,10 @@ class AppealViewSet(
         description=_("以附件形式下载（Content-Disposition: attachment），类型为上传时按内容识别的类型。"),
         parameters=[OpenApiParameter("attachment", int, OpenApiParameter.PATH, description=_("附件编号"))],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description=_("文件内容")
-            ),
+            **{
+                (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description=_("文件内容"))
+                for media_type in DOWNLOAD_TYPES
+            },
             404: APPEAL_ERRORS_404,
         },
     )

@@ -114,12 +114,16 @@ class AppealStepsMixin:
         def get_object(self) -> Appeal: ...
         def get_serializer(self, *args: Any, **kwargs: Any) -> serializers.BaseSerializer: ...
 
-    def _row_input(self, request: Request) -> tuple[Appeal, dict[str, Any], User]:
-        """The appeal in scope (else 404) and the validated input of a row's decision."""
+    def _row_input(
+        self, request: Request, *, supervisor: bool = False
+    ) -> tuple[Appeal, dict[str, Any], User]:
+        """The appeal in scope (else 404), the supervisor check where asked, and the validated input."""
         user = request.user
         if not isinstance(user, User):
             raise exceptions.NotAuthenticated()
         appeal = self.get_object()
+        if supervisor:
+            _require_supervisor(appeal, user)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return appeal, dict(serializer.validated_data), user
@@ -225,8 +229,7 @@ class AppealStepsMixin:
     )
     @_post("decide_extension", r"extensions/(?P<extension_id>\d+)/decide")
     def decide_extension(self, request: Request, pk: str | None = None, extension_id: str = "") -> Response:
-        appeal, data, user = self._row_input(request)
-        _require_supervisor(appeal, user)
+        appeal, data, user = self._row_input(request, supervisor=True)
         extension = get_object_or_404(
             Extension.objects.select_related("appeal"), pk=extension_id, appeal=appeal
         )
@@ -245,8 +248,7 @@ class AppealStepsMixin:
     )
     @_post("decide_review", r"reviews/(?P<review_id>\d+)/decide")
     def decide_review(self, request: Request, pk: str | None = None, review_id: str = "") -> Response:
-        appeal, data, user = self._row_input(request)
-        _require_supervisor(appeal, user)
+        appeal, data, user = self._row_input(request, supervisor=True)
         review = get_object_or_404(
             Review.objects.select_related("appeal", "rating"), pk=review_id, appeal=appeal
         )

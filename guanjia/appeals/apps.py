@@ -22,6 +22,17 @@ class AppealsConfig(AppConfig):
         from guanjia.enterprises.demo import demo_built
 
         home.register(appeals_home.sections)
+        # `guanjia backup` checks that every attachment its database copy names is in the archive.
+        from guanjia.appeals import attachments
+        from guanjia.appeals.models import Attachment
+        from guanjia.core import backup
+
+        backup.register_file_column(
+            Attachment,
+            "storage_key",
+            area="attachments",
+            relative_path=lambda key: attachments.stored_path(key).relative_to(attachments.storage_root()).as_posix(),
+        )
         workcalendar.calendar_changed.connect(
             recompute_provisional_deadlines, dispatch_uid="guanjia-appeals-recompute-deadlines"
         )

@@ -1,8 +1,10 @@
 """Django admin: a read-only window for the system admin. Every write goes through the pages and services."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 
+from guanjia.core.masking import mask_phone
 from guanjia.core.models import CalendarDay, CalendarYear, OrgUnit, OutboxMessage, RoleGrant, User
 from guanjia.core.roles import Role
 
@@ -35,7 +37,13 @@ class OrgUnitAdmin(ReadOnlyAdmin):
 class UserAdmin(ReadOnlyAdmin):
     list_display = ["username", "full_name", "unit", "is_active", "locked_until"]
     search_fields = ["username", "full_name"]
-    exclude = ["password"]
+    # The phone is shown masked: the admin is the system admin's alone, a role that sees it masked.
+    exclude = ["password", "phone"]
+    readonly_fields = ["masked_phone"]
+
+    @admin.display(description=_("手机号"))
+    def masked_phone(self, obj: User) -> str:
+        return mask_phone(obj.phone)
 
 
 @admin.register(RoleGrant)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
-from rest_framework.views import exception_handler
+from rest_framework.views import APIView, exception_handler
 
 from guanjia.core import webhooks
 from guanjia.core.errors import Conflict, NotAllowed, ServiceError
@@ -30,6 +33,104 @@ class EditConflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("数据已被他人修改，请刷新后重试")
     default_code = "conflict"
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of a refused request: 400 (a rule), 403, 404 or 409."""
+
+    detail = serializers.CharField()
+
+
+# The refusals any endpoint may give, documented wherever a view does not name them itself, so that
+# the committed schema lists every status a client can get (the fuzz test in guanjia/tests_fuzz holds
+# the API to it): 403 for every endpoint (no login, or a role that may not call it), 404 for every
+# endpoint with an object in its path (out of scope reads as absent) or with pages (?page= past the
+# end), and 400 for every write and every filtered list.
+DEFAULT_ERRORS = {
+    "400": OpenApiResponse(description=_("输入有误：{字段: [消息]}；或业务规则不允许：{detail: 消息}")),
+    "403": OpenApiResponse(ErrorSerializer, description=_("未登录，或无权执行此操作")),
+    "404": OpenApiResponse(ErrorSerializer, description=_("对象不存在或不在您的范围内，或页码超出范围")),
+}
+
+
+class GuanjiaAutoSchema(AutoSchema):
+    """drf-spectacular's schema, plus the refusals (DEFAULT_ERRORS) each operation can answer."""
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        parameters = operation.get("parameters", [])
+        for parameter in parameters:
+            # DRF, its serializers and django-filter read an optional query parameter sent empty
+            # (?status=&page=) as not sent, as an HTML form's empty field.
+            if parameter.get("in") == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
+        in_query = {p["name"] for p in parameters if p.get("in") == "query"}
+        in_path = any(p.get("in") == "path" for p in parameters)
+        codes = ["403"]
+        if self.method not in ("GET", "HEAD") or in_query - {"page"}:
+            codes.append("400")
+        if in_path or "page" in in_query:
+            codes.append("404")
+        responses = operation["responses"]
+        for code in codes:
+            if code not in responses:
+                responses[code] = self._get_response_for_code(DEFAULT_ERRORS[code], code)
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+
+class RawNullBooleanSelect(forms.NullBooleanSelect):
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.get(name)  # the raw text: NullBooleanSelect turns what it does not know into None
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """A yes/no filter value that refuses what is neither (django's NullBooleanField reads
+    ?overdue=abc as "not given", so a typo silently widens the list)."""
+
+    TRUE = frozenset({"true", "1", "on", "yes"})
+    FALSE = frozenset({"false", "0", "off", "no"})
+
+    widget = RawNullBooleanSelect
+
+    # django-stubs types NullBooleanField.to_python as bool; it returns None for "not given" too.
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
+        if value in (None, "", "unknown") or isinstance(value, bool):
+            return value if isinstance(value, bool) else None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError(
+            _("%(label)s 只能是 true 或 false，收到的是 %(value)s"),
+            code="invalid",
+            params={"label": self.label or "", "value": str(value)[:50]},
+        )
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class ApiNotFound(APIView):
+    """A path under /api/ that names no endpoint (e.g. /api/appeals/abc/): 404 as JSON, like the API's
+    own 404s, not the HTML page meant for browsers, whatever the method."""
+
+    # Nobody needs to be known to be told that nothing is here; without authentication there is no
+    # session, so no CSRF check turns a POST's 404 into a 403 page either.
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+    schema = None  # not an endpoint of the schema
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound()
+
+
+api_not_found = ApiNotFound.as_view()
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

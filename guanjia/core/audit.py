@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from typing import Any
@@ -20,9 +21,25 @@ from django.db import IntegrityError, transaction
 from django.db.models.sql import DeleteQuery
 from django.utils import timezone
 
+from guanjia.core.masking import mask_phone
 from guanjia.core.models import AuditChainHead, AuditRecord, User
 
 GENESIS = "0" * 64
+
+# A mainland mobile number standing alone (not inside a USCC or another longer code).
+_MOBILE = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
+
+
+def _without_phones(value: Any) -> Any:
+    """Mobile numbers masked in a summary or a detail: the auditor reads every record, and exports
+    them, but is not a role that needs to call anyone (docs/security.md, masking)."""
+    if isinstance(value, str):
+        return _MOBILE.sub(lambda m: mask_phone(m.group()), value)
+    if isinstance(value, dict):
+        return {key: _without_phones(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_phones(item) for item in value]
+    return value
 
 
 def record(
@@ -72,8 +89,8 @@ def build(
         action=action,
         object_type=object_type,
         object_id=object_id,
-        summary=summary[:300],
-        detail=detail or {},
+        summary=_without_phones(str(summary))[:300],
+        detail=_without_phones(detail or {}),
         ip=ip,
     )
 

@@ -33,8 +33,11 @@ NAVIGATION = [
     (_("工作日历"), "core:calendar", {Role.SYSADMIN}),
     (_("部门群机器人"), "core:robots", {Role.SYSADMIN}),
     (_("角色与安全"), "core:roles", {Role.SECADMIN}),
+    (_("安全策略"), "core:security", {Role.SECADMIN}),
     (_("审计日志"), "core:audit", {Role.AUDITOR}),
     (_("API 文档"), "api-docs", set(Role) - {Role.ENTERPRISE_USER}),
+    (_("修改密码"), "account-password", None),
+    (_("两步验证"), "account-totp", set(Role) - {Role.ENTERPRISE_USER}),
 ]
 
 

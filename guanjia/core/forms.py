@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guanjia.core.models import DepartmentWebhook, OrgUnit, User
+from guanjia.core import security
+from guanjia.core.models import DepartmentWebhook, OrgUnit, SecurityPolicy, User
 from guanjia.core.roles import Role
 from guanjia.core.services import note_login_failure
 from guanjia.core.signals import client_ip
@@ -53,11 +53,12 @@ class LockoutAuthenticationForm(AuthenticationForm):
             cleaned = super().clean()
         except ValidationError as exc:
             if exc.code == "invalid_login" and username:
+                current = security.policy()
                 locked = note_login_failure(
                     username,
                     ip=client_ip(self.request),
-                    threshold=settings.LOCKOUT_THRESHOLD,
-                    minutes=settings.LOCKOUT_MINUTES,
+                    threshold=current.lockout_threshold,
+                    minutes=current.lockout_minutes,
                 )
                 if locked is not None and locked.is_locked():
                     until = timezone.localtime(locked.locked_until).strftime("%H:%M")
@@ -67,12 +68,50 @@ class LockoutAuthenticationForm(AuthenticationForm):
                 raise ValidationError(
                     self.error_messages["invalid_login"],
                     code="invalid_login",
-                    params={"threshold": settings.LOCKOUT_THRESHOLD},
+                    params={"threshold": current.lockout_threshold},
                 ) from exc
             raise
-        if self.user_cache is not None and self.user_cache.failed_logins:
+        # With a second factor, the count is reset only once the code is right too (security.check_login_code).
+        if (
+            self.user_cache is not None
+            and self.user_cache.failed_logins
+            and not security.has_totp(self.user_cache)
+        ):
             User.objects.filter(pk=self.user_cache.pk).update(failed_logins=0, locked_until=None)
         return cleaned
+
+
+class SecurityPolicyForm(TablerWidgetsMixin, forms.ModelForm):
+    """The security admin's page; the service update_policy() writes it."""
+
+    class Meta:
+        model = SecurityPolicy
+        fields = security.POLICY_FIELDS
+        help_texts = {
+            "lockout_threshold": _("1–20 次；等保要求设置登录失败处理，常用 5 次"),
+            "idle_minutes": _("无操作超过该时长后须重新登录，1–480 分钟"),
+            "password_min_length": _("8–64 个字符"),
+            "password_history": _("0–24，0 表示不检查"),
+            "password_max_age_days": _("如 90；到期后登录须先修改密码"),
+            "totp_required_for_admins": _("系统管理员、安全管理员、审计管理员登录后须先绑定身份验证器"),
+            "totp_required_for_staff": _("除企业用户外的所有工作人员账号"),
+        }
+
+
+class OwnPasswordChangeForm(TablerWidgetsMixin, PasswordChangeForm):
+    """Old password, new twice; the validators (policy length, complexity, history) run on the new one."""
+
+
+class TotpCodeForm(TablerWidgetsMixin, forms.Form):
+    code = forms.RegexField(
+        label=_("验证码"),
+        regex=r"^\s*\d{3}\s?\d{3}\s*$",
+        max_length=8,
+        error_messages={"invalid": _("验证码为身份验证器应用中显示的 6 位数字")},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True, "size": 8}
+        ),
+    )
 
 
 def username_field() -> forms.RegexField:
@@ -111,6 +150,11 @@ class OrgUnitForm(TablerWidgetsMixin, forms.Form):
         label=_("上级单位"), queryset=OrgUnit.objects.exclude(kind=OrgUnit.Kind.DEPARTMENT), required=False
     )
     is_dispatch_desk = forms.BooleanField(label=_("企业服务中心（受理调度）"), required=False)
+    answers_need_approval = forms.BooleanField(
+        label=_("答复须经部门负责人审核"),
+        required=False,
+        help_text=_("仅对部门有效：承办人的答复须经本部门负责人审核通过后才发给企业"),
+    )
 
 
 class RoleGrantForm(TablerWidgetsMixin, forms.Form):
@@ -169,6 +213,30 @@ class CalendarYearForm(TablerWidgetsMixin, forms.Form):
 class WorkdayCheckForm(TablerWidgetsMixin, forms.Form):
     start = forms.DateField(label=_("起算日"), widget=_date_input())
     n = forms.IntegerField(label=_("工作日数"), min_value=1, max_value=400, initial=5)
+
+
+class AuditSearchForm(TablerWidgetsMixin, forms.Form):
+    """The auditor's search: free text, or by actor, action, object and a range of (Beijing) days."""
+
+    q = forms.CharField(label=_("关键词"), max_length=100, required=False)
+    actor = forms.CharField(label=_("操作人（用户名）"), max_length=150, required=False)
+    action = forms.CharField(
+        label=_("操作"),
+        max_length=60,
+        required=False,
+        help_text=_("如 appeal.dispatch；以“.”结尾表示一类，如 appeal."),
+    )
+    object_type = forms.CharField(label=_("对象类型"), max_length=60, required=False)
+    object_id = forms.CharField(label=_("对象编号"), max_length=64, required=False)
+    since = forms.DateField(label=_("起始日期"), required=False, widget=_date_input())
+    until = forms.DateField(label=_("截止日期"), required=False, widget=_date_input())
+
+    def clean(self):
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("截止日期不能早于起始日期"))
+        return data
 
 
 class DepartmentWebhookForm(TablerWidgetsMixin, forms.Form):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from django.contrib.auth.hashers import is_password_usable
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -92,12 +94,40 @@ class User(AbstractUser):
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
     failed_logins = models.PositiveIntegerField(_("连续登录失败次数"), default=0)
     locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
+    # Set on accounts whose initial password someone else chose (the system admin, bootstrap-admins):
+    # the middleware keeps the user on the password page until it is changed.
+    must_change_password = models.BooleanField(_("须修改密码"), default=False)
+    password_changed_at = models.DateTimeField(_("密码设置时间"), default=timezone.now)
 
     objects: ClassVar[GuanjiaUserManager] = GuanjiaUserManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    def save(self, *args, **kwargs) -> None:
+        # Every password set goes into the history, whoever sets it (a change, an admin-created account,
+        # an invitation): the history check reads it. create_user() assigns the hash without set_password().
+        new_password = getattr(self, "_password", None) is not None or (
+            self._state.adding and bool(self.password) and is_password_usable(self.password)
+        )
+        if not new_password:
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            PasswordHistory.objects.create(user=self, password=self.password)
+            stale = list(
+                PasswordHistory.objects.filter(user=self)
+                .order_by("-created_at", "-id")
+                .values_list("id", flat=True)[PasswordHistory.KEEP :]
+            )
+            if stale:
+                PasswordHistory.objects.filter(id__in=stale).delete()
 
     def __str__(self) -> str:
         return self.full_name or self.username
@@ -145,6 +175,82 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()}"
+
+
+class PasswordHistory(models.Model):
+    """The hash of a password a user has had, so that a change can refuse the last few."""
+
+    # The longest history a policy may ask for; older rows are removed when a password is set.
+    KEEP = 24
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(_("密码哈希"), max_length=128)
+    created_at = models.DateTimeField(_("设置时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("历史密码")
+        verbose_name_plural = _("历史密码")
+        indexes = [models.Index(fields=["user", "-created_at"], name="password_history_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class TotpDevice(models.Model):
+    """A user's TOTP authenticator (RFC 6238): active once confirmed with a code."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    # Encrypted with a key derived from SECRET_KEY (guanjia.core.totp.seal_secret).
+    secret = models.CharField(_("密钥（已加密）"), max_length=200)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("启用时间"), null=True, blank=True)
+    # The time step of the last accepted code: a code is accepted only for a later step (no replay).
+    last_counter = models.BigIntegerField(_("最近使用的时间步"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("两步验证设备")
+        verbose_name_plural = _("两步验证设备")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {'已启用' if self.confirmed_at else '待确认'}"
+
+
+class SecurityPolicy(models.Model):
+    """The one row of the security policy, edited by the security admin; read through core.security.policy()."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    lockout_threshold = models.PositiveSmallIntegerField(
+        _("连续登录失败锁定次数"), validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    lockout_minutes = models.PositiveIntegerField(
+        _("锁定时长（分钟）"), validators=[MinValueValidator(1), MaxValueValidator(1440)]
+    )
+    idle_minutes = models.PositiveIntegerField(
+        _("会话空闲超时（分钟）"), validators=[MinValueValidator(1), MaxValueValidator(480)]
+    )
+    password_min_length = models.PositiveSmallIntegerField(
+        _("密码最小长度"), default=8, validators=[MinValueValidator(8), MaxValueValidator(64)]
+    )
+    password_complexity = models.BooleanField(
+        _("密码须包含大写字母、小写字母、数字、符号中的至少三类"), default=True
+    )
+    password_history = models.PositiveSmallIntegerField(
+        _("不得与最近几次密码相同"), default=5, validators=[MaxValueValidator(PasswordHistory.KEEP)]
+    )
+    password_max_age_days = models.PositiveIntegerField(
+        _("密码最长使用天数（0 为不限）"), default=0, validators=[MaxValueValidator(3650)]
+    )
+    totp_required_for_admins = models.BooleanField(_("三员账号必须启用两步验证"), default=False)
+    totp_required_for_staff = models.BooleanField(_("工作人员账号必须启用两步验证"), default=False)
+    updated_at = models.DateTimeField(_("修改时间"), null=True, blank=True)
+    updated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("安全策略")
+        verbose_name_plural = _("安全策略")
+
+    def __str__(self) -> str:
+        return str(_("安全策略"))
 
 
 class AuditQuerySet(models.QuerySet["AuditRecord"]):
@@ -354,3 +460,26 @@ class DepartmentWebhook(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} · {self.get_kind_display()}"
+
+
+class RateLimitCounter(models.Model):
+    """Requests counted per key and fixed window, shared by every web worker (see guanjia.core.http)."""
+
+    # e.g. "login:ip:203.0.113.9"; secrets such as invitation tokens are hashed before they get here.
+    key = models.CharField(_("计数键"), max_length=200)
+    window_start = models.DateTimeField(_("窗口开始"))
+    # The periodic prune removes rows whose window has ended.
+    expires_at = models.DateTimeField(_("窗口结束"), db_index=True)
+    count = models.PositiveIntegerField(_("次数"), default=0)
+    # Set once, by the request that first went over the limit: one audit record per key and window.
+    reported = models.BooleanField(_("已审计"), default=False)
+
+    class Meta:
+        verbose_name = _("访问频率计数")
+        verbose_name_plural = _("访问频率计数")
+        constraints = [
+            models.UniqueConstraint(fields=["key", "window_start"], name="rate_limit_one_row_per_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start:%Y-%m-%d %H:%M}: {self.count}"

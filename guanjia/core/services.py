@@ -48,8 +48,15 @@ def create_user(
         raise ServiceError(_("用户名“%(username)s”已被使用") % {"username": username})
     check_new_password(password, username=username, full_name=full_name)
     with transaction.atomic():
+        # The admin chose this password: the user must replace it at the first login.
         user = User.objects.create_user(
-            username=username, password=password, full_name=full_name, unit=unit, phone=phone, email=email
+            username=username,
+            password=password,
+            full_name=full_name,
+            unit=unit,
+            phone=phone,
+            email=email,
+            must_change_password=True,
         )
         audit.record(
             by,
@@ -68,6 +75,7 @@ def save_unit(
     kind: str,
     parent: OrgUnit | None,
     is_dispatch_desk: bool,
+    answers_need_approval: bool = False,
     unit: OrgUnit | None = None,
     by: User | None,
 ) -> OrgUnit:
@@ -87,6 +95,8 @@ def save_unit(
         )
     if is_dispatch_desk and kind != OrgUnit.Kind.DEPARTMENT:
         raise ServiceError(_("只有部门可以作为受理调度中心"))
+    if answers_need_approval and kind != OrgUnit.Kind.DEPARTMENT:
+        raise ServiceError(_("只有部门可以设置“答复须经部门负责人审核”"))
     if unit is not None and unit.kind != kind and unit.children.exists():
         raise ServiceError(_("该单位下还有下级单位，不能改变层级"))
     clash = OrgUnit.objects.filter(code=code)
@@ -95,22 +105,35 @@ def save_unit(
     if clash.exists():
         raise ServiceError(_("编码“%(code)s”已被使用") % {"code": code})
     with transaction.atomic():
-        before = {"name": unit.name, "code": unit.code, "parent": unit.parent_id} if unit else None
-        unit = unit or OrgUnit()
-        unit.name, unit.code, unit.kind, unit.parent, unit.is_dispatch_desk = (
-            name,
-            code,
-            kind,
-            parent,
-            is_dispatch_desk,
+        before = (
+            {
+                "name": unit.name,
+                "code": unit.code,
+                "kind": unit.kind,
+                "parent": unit.parent_id,
+                "is_dispatch_desk": unit.is_dispatch_desk,
+                "answers_need_approval": unit.answers_need_approval,
+            }
+            if unit
+            else None
         )
+        unit = unit or OrgUnit()
+        unit.name, unit.code, unit.kind, unit.parent = name, code, kind, parent
+        unit.is_dispatch_desk, unit.answers_need_approval = is_dispatch_desk, answers_need_approval
         unit.save()
         audit.record(
             by,
             "unit.update" if before else "unit.create",
             unit,
             summary=f"{'修改' if before else '新建'}组织单位 {name}",
-            detail={"before": before, "code": code, "kind": kind, "parent": parent.pk if parent else None},
+            detail={
+                "before": before,
+                "code": code,
+                "kind": kind,
+                "parent": parent.pk if parent else None,
+                "is_dispatch_desk": is_dispatch_desk,
+                "answers_need_approval": answers_need_approval,
+            },
         )
     return unit
 
@@ -193,8 +216,10 @@ def unlock_user(user: User, *, by: User | None) -> None:
         audit.record(by, "user.unlock", user, summary=f"解锁账号 {user.username}")
 
 
-def note_login_failure(username: str, *, ip: str | None, threshold: int, minutes: int) -> User | None:
-    """Count a failed login; lock the account at the threshold. The count is an atomic increment."""
+def note_login_failure(
+    username: str, *, ip: str | None, threshold: int, minutes: int, action: str = "auth.login_failed"
+) -> User | None:
+    """Count a failed login (a wrong password, or a wrong second-step code: `action`); lock at the threshold."""
     with transaction.atomic():
         user = User.objects.filter(username=username).first()
         if user is not None:
@@ -215,8 +240,10 @@ def note_login_failure(username: str, *, ip: str | None, threshold: int, minutes
                 )
         audit.record(
             None,
-            "auth.login_failed",
-            summary=f"登录失败：{username}",
+            action,
+            summary=(
+                f"登录失败：{username}" if action == "auth.login_failed" else f"两步验证码错误：{username}"
+            ),
             ip=ip,
             object_type="core.user",
             object_id=str(user.pk) if user else "",

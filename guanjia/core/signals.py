@@ -4,10 +4,9 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
 from guanjia.core import audit
+from guanjia.core.http import client_ip
 
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+__all__ = ["client_ip"]  # imported from here by forms and pages; X-Forwarded-For is read in http
 
 
 @receiver(user_logged_in, dispatch_uid="guanjia-audit-login")

@@ -29,3 +29,11 @@ def clear_expired_sessions() -> None:
     from django.utils import timezone
 
     Session.objects.filter(expire_date__lt=timezone.now()).delete()
+
+
+@db_periodic_task(crontab(minute="*/15"))
+def prune_rate_limits() -> int:
+    """Rate-limit counters matter only while their window lasts; ended windows are removed."""
+    from guanjia.core import http
+
+    return http.prune()

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
+from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Prefetch, Q
@@ -12,19 +18,25 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from guanjia.core import audit, notifications, webhooks, workcalendar
+from guanjia.core import audit, notifications, security, webhooks, workcalendar
 from guanjia.core import services as core_services
 from guanjia.core.decorators import AuthedRequest, role_required
 from guanjia.core.errors import ServiceError
 from guanjia.core.forms import (
+    AuditSearchForm,
     CalendarDayForm,
     CalendarYearForm,
     DepartmentWebhookForm,
+    LockoutAuthenticationForm,
     OrgUnitForm,
+    OwnPasswordChangeForm,
     RoleGrantForm,
+    SecurityPolicyForm,
+    TotpCodeForm,
     UserCreateForm,
     UserSearchForm,
     WorkdayCheckForm,
@@ -38,9 +50,12 @@ from guanjia.core.models import (
     DepartmentWebhook,
     OrgUnit,
     RoleGrant,
+    SecurityPolicy,
+    TotpDevice,
     User,
 )
 from guanjia.core.roles import Role
+from guanjia.core.signals import client_ip
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -83,6 +98,7 @@ def units(request: AuthedRequest, pk: int | None = None) -> HttpResponse:
             "kind": unit.kind,
             "parent": unit.parent,
             "is_dispatch_desk": unit.is_dispatch_desk,
+            "answers_need_approval": unit.answers_need_approval,
         }
         if unit
         else None
@@ -175,31 +191,74 @@ def user_unlock(request: AuthedRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User.objects.visible_to(request.user), pk=pk)
     core_services.unlock_user(user, by=request.user)
     messages.success(request, f"已解锁 {user.username}")
-    return redirect("core:roles")
+    return redirect("core:security" if request.POST.get("back") == "security" else "core:roles")
+
+
+def _beijing_midnight(day: date) -> datetime:
+    return datetime.combine(day, clock_time(0), tzinfo=workcalendar.BEIJING)
 
 
 def _audit_queryset(request: AuthedRequest):
+    """The records the auditor's search selects; the page and the CSV export read the same rows."""
     queryset = AuditRecord.objects.all()
-    q = request.GET.get("q", "").strip()
+    form = AuditSearchForm(request.GET)
+    form.is_valid()  # an invalid field (e.g. a malformed date) is left out and named on the page
+    data = getattr(form, "cleaned_data", {})
+    q = data.get("q", "")
     if q:
         queryset = queryset.filter(
             Q(actor_name__icontains=q) | Q(action__icontains=q) | Q(summary__icontains=q) | Q(object_id=q)
         )
-    return queryset, q
+    if data.get("actor"):
+        queryset = queryset.filter(actor_name=data["actor"])
+    if data.get("action"):
+        # "appeal." selects every appeal event; "appeal.dispatch" that one action.
+        action = data["action"]
+        queryset = (
+            queryset.filter(action__startswith=action)
+            if action.endswith(".")
+            else queryset.filter(action=action)
+        )
+    if data.get("object_type"):
+        queryset = queryset.filter(object_type=data["object_type"])
+    if data.get("object_id"):
+        queryset = queryset.filter(object_id=data["object_id"])
+    # Days are Beijing days, both ends included.
+    if data.get("since"):
+        queryset = queryset.filter(at__gte=_beijing_midnight(data["since"]))
+    if data.get("until"):
+        queryset = queryset.filter(at__lt=_beijing_midnight(data["until"] + timedelta(days=1)))
+    conditions = {key: str(value) for key, value in data.items() if value}
+    return queryset, form, conditions
 
 
+@require_GET
 @role_required(Role.AUDITOR)
 def audit_log(request: AuthedRequest) -> HttpResponse:
-    queryset, q = _audit_queryset(request)
+    queryset, form, conditions = _audit_queryset(request)
     page = Paginator(queryset.order_by("-id"), 100).get_page(request.GET.get("page"))
     report = audit.verify() if request.GET.get("verify") else None
-    return render(request, "core/audit.html", {"page": page, "q": q, "report": report})
+    context = {
+        "page": page,
+        "form": form,
+        "q": conditions.get("q", ""),
+        "query": urlencode(conditions),
+        "report": report,
+    }
+    return render(request, "core/audit.html", context)
 
 
+@require_GET
 @role_required(Role.AUDITOR)
 def audit_export(request: AuthedRequest) -> HttpResponse:
-    queryset, q = _audit_queryset(request)
-    audit.record(request.user, "audit.export", summary=f"导出审计日志（条件：{q or '全部'}）")
+    queryset, _form, conditions = _audit_queryset(request)
+    shown = "；".join(f"{key}={value}" for key, value in conditions.items())
+    audit.record(
+        request.user,
+        "audit.export",
+        summary=f"导出审计日志（条件：{shown or '全部'}）",
+        detail={"filters": conditions},
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
     response.write("\ufeff")  # BOM so that Excel opens the UTF-8 file as Chinese text
@@ -422,3 +481,156 @@ def robot_test(request: AuthedRequest, pk: int) -> HttpResponse:
     webhooks.send_test(robot, by=request.user)
     messages.success(request, _("已将测试消息放入发送队列，稍后刷新本页查看发送结果"))
     return redirect("core:robots")
+
+
+# --- Login's second step, own password and second factor, the security policy --------------------
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login with the lockout form; a user with TOTP goes on to the code step, not logged in yet."""
+
+    authentication_form = LockoutAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if security.has_totp(user):
+            security.begin_totp_login(self.request, user, next_url=self.get_success_url())
+            return redirect("login-totp")
+        return super().form_valid(form)
+
+
+def login_totp(request: HttpRequest) -> HttpResponse:
+    """登录第二步: the code from the authenticator app; the user is logged in only once it is right."""
+    pending = security.pending_totp_login(request)
+    if pending is None:
+        messages.error(request, _("登录已超时或尚未输入密码，请重新登录"))
+        return redirect("login")
+    user, state = pending
+    form = TotpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            security.check_login_code(request, user, form.cleaned_data["code"])
+        except security.LoginLocked as exc:
+            messages.error(request, str(exc))
+            return redirect("login")
+        except ServiceError as exc:
+            form.add_error("code", str(exc))
+        else:
+            request.session.pop(security.PENDING_KEY, None)
+            auth_login(request, user, backend=state["backend"])
+            return redirect(state["next"])  # LoginView.get_success_url() checked it is ours
+    return render(request, "core/login_totp.html", {"form": form, "pending_user": user})
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+@login_required
+def account_password(request: AuthedRequest) -> HttpResponse:
+    """修改密码, for every user; also where the middleware sends an initial or expired password."""
+    reason = security.password_change_reason(request.user)
+    form = OwnPasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        security.change_password(request.user, form.cleaned_data["new_password1"], ip=client_ip(request))
+        update_session_auth_hash(request, request.user)  # stay logged in with the new password
+        messages.success(request, _("密码已修改"))
+        return redirect(_next_url(request, reverse("home")))
+    return render(
+        request,
+        "core/account_password.html",
+        {
+            "form": form,
+            "reason": reason,
+            "max_age_days": security.policy().password_max_age_days,
+            "next": _next_url(request, ""),
+        },
+    )
+
+
+@login_required
+def account_totp(request: AuthedRequest) -> HttpResponse:
+    """两步验证: bind an authenticator app (confirmed with a code), or turn it off with a current code."""
+    user = request.user
+    if not security.may_use_totp(user):
+        raise PermissionDenied(_("企业用户账号不使用两步验证"))
+    device = security.active_device(user)
+    form = TotpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        try:
+            if device is not None:
+                security.disable_totp(user, code, ip=client_ip(request))
+            else:
+                security.confirm_totp(user, code, ip=client_ip(request))
+        except ServiceError as exc:
+            form.add_error("code", str(exc))
+        else:
+            messages.success(request, _("已停用两步验证") if device is not None else _("已启用两步验证"))
+            return redirect(_next_url(request, reverse("account-totp")) if device is None else "account-totp")
+    return render(
+        request,
+        "core/account_totp.html",
+        {
+            "form": form,
+            "device": device,
+            "enrolment": None if device is not None else security.pending_enrolment(user),
+            "required": security.totp_required(user),
+            "next": _next_url(request, ""),
+        },
+    )
+
+
+@role_required(Role.SECADMIN)
+def security_policy(request: AuthedRequest) -> HttpResponse:
+    """安全策略: the security admin reads and changes the policy, sees locked accounts and bound authenticators."""
+    # A fresh instance: the form writes into it while validating, and policy()'s copy is shared.
+    instance = SecurityPolicy.objects.filter(pk=1).first() or security.default_policy()
+    form = SecurityPolicyForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            security.update_policy(
+                by=request.user, **{name: form.cleaned_data[name] for name in security.POLICY_FIELDS}
+            )
+        except ServiceError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("已保存安全策略"))
+            return redirect("core:security")
+    devices = (
+        TotpDevice.objects.filter(confirmed_at__isnull=False)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    return render(
+        request,
+        "core/security.html",
+        {
+            "form": form,
+            "policy": instance,
+            "saved": instance.updated_at is not None,
+            "locked": security.locked_accounts(),
+            "devices": Paginator(devices, 50).get_page(request.GET.get("page")),
+        },
+    )
+
+
+@require_POST
+@role_required(Role.SECADMIN)
+def totp_reset(request: AuthedRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User.objects.visible_to(request.user), pk=pk)
+    try:
+        security.reset_totp(user, by=request.user)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("已重置 %(user)s 的两步验证，该用户可重新绑定身份验证器") % {"user": user.username}
+        )
+    return redirect("core:security")

@@ -161,6 +161,9 @@ class EnterpriseViewSet(
         return EnterpriseSerializer(fresh, context=self.get_serializer_context()).data
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # A role that may never create is refused before its input is read (the service checks the zone).
+        if not services.can_keep_registry(_actor(request), None):
+            raise exceptions.PermissionDenied(_("只有本园区的受理员或效能督查可以新增企业"))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -174,6 +177,9 @@ class EnterpriseViewSet(
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         enterprise = self.get_object()
+        # Refused before the input is read, as the service would refuse it after.
+        if not services.can_edit(_actor(request), enterprise):
+            raise exceptions.PermissionDenied(_("您无权修改该企业信息"))
         serializer = self.get_serializer(data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -194,6 +200,8 @@ class EnterpriseViewSet(
     )
     def assign_steward(self, request: Request, pk: str | None = None) -> Response:
         enterprise = self.get_object()
+        if not services.can_keep_registry(_actor(request), enterprise.zone_id):
+            raise exceptions.PermissionDenied(_("只有本园区的受理员或效能督查可以调整服务管家"))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         assignment = services.assign_steward(
@@ -264,6 +272,9 @@ class StewardViewSet(viewsets.ViewSet):
     )
     @action(detail=False, methods=["post"])
     def handover(self, request: Request) -> Response:
+        # Leaders see the stewards' loads but do not move enterprises: refused before the input is read.
+        if not services.can_keep_registry(_actor(request), None):
+            raise exceptions.PermissionDenied(_("只有本园区的受理员或效能督查可以移交企业"))
         serializer = HandoverSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         zone = serializer.validated_data["zone"]

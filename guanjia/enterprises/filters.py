@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from guanjia.core.api import StrictBooleanFilter
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import Role
 from guanjia.enterprises.models import Enterprise, Scale, Tag, Tier
@@ -28,9 +29,7 @@ class EnterpriseFilter(django_filters.FilterSet):
         queryset=User.objects.filter(role_grants__role=Role.STEWARD),
         empty_label=_("全部管家"),
     )
-    no_steward = django_filters.BooleanFilter(
-        label=_("未分配管家"), field_name="steward", lookup_expr="isnull"
-    )
+    no_steward = StrictBooleanFilter(label=_("未分配管家"), field_name="steward", lookup_expr="isnull")
 
     class Meta:
         model = Enterprise

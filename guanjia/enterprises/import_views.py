@@ -51,8 +51,12 @@ class ImportUploadForm(TablerWidgetsMixin, forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > settings.IMPORT_MAX_BYTES:
             raise forms.ValidationError(
-                _("文件过大：%(size).1f MB，最大允许 %(max)d MB，请拆分后分批导入")
-                % {"size": upload.size / 1024 / 1024, "max": settings.IMPORT_MAX_BYTES // 1024 // 1024}
+                _("“%(name)s”文件过大：%(size).1f MB，最大允许 %(max)d MB，请拆分后分批导入")
+                % {
+                    "name": upload.name,
+                    "size": upload.size / 1024 / 1024,
+                    "max": settings.IMPORT_MAX_BYTES // 1024 // 1024,
+                }
             )
         return upload
 

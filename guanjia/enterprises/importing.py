@@ -43,6 +43,7 @@ from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from io import BytesIO
 from typing import IO, Any, NamedTuple
 from xml.etree import ElementTree
@@ -51,7 +52,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -1081,12 +1082,21 @@ def start_import(*, upload: Any, zone: OrgUnit, by: User) -> ImportJob:
     if zone.kind != OrgUnit.Kind.ZONE:
         raise ServiceError(_("“%(zone)s”不是园区或县区") % {"zone": zone})
     kind = file_kind(upload.name)
+    # The size before any byte is read; then the content, not the name, decides: an .xlsx
+    # must be a zip holding an OOXML workbook, a .csv must decode as text.
     if upload.size > settings.IMPORT_MAX_BYTES:
         raise ImportFileError(
-            _("文件过大：%(size).1f MB，最大允许 %(max)d MB，请拆分后分批导入")
-            % {"size": upload.size / 1024 / 1024, "max": settings.IMPORT_MAX_BYTES // 1024 // 1024}
+            _("“%(name)s”文件过大：%(size).1f MB，最大允许 %(max)d MB，请拆分后分批导入")
+            % {
+                "name": upload.name,
+                "size": upload.size / 1024 / 1024,
+                "max": settings.IMPORT_MAX_BYTES // 1024 // 1024,
+            }
         )
-    _positions, rows = open_table(upload, kind)
+    try:
+        _positions, rows = open_table(upload, kind)
+    except ImportFileError as exc:
+        raise ImportFileError(_("“%(name)s”：%(reason)s") % {"name": upload.name, "reason": exc}) from exc
     rows.close()
     estimate = estimate_rows(upload, kind)
     upload.seek(0)
@@ -1095,6 +1105,7 @@ def start_import(*, upload: Any, zone: OrgUnit, by: User) -> ImportJob:
         zone=zone,
         created_by=by,
         total_rows=estimate,
+        heartbeat_at=timezone.now(),
     )
     # A random stored name: the user's file name is kept in original_name only.
     job.file.save(f"{uuid.uuid4().hex}.{kind}", upload, save=False)
@@ -1110,6 +1121,11 @@ def _set_status(job: ImportJob, from_status: str, to_status: str, **fields: Any)
         status=to_status, version=F("version") + 1, **fields
     )
     return moved == 1
+
+
+def _beat(job: ImportJob, status: str) -> None:
+    # Its own tiny UPDATE, outside any transaction: the sweeper must see it at once.
+    ImportJob.objects.filter(pk=job.pk, status=status).update(heartbeat_at=timezone.now())
 
 
 def _rows_name(job: ImportJob) -> str:
@@ -1142,8 +1158,9 @@ def _discard_rows(job: ImportJob) -> None:
 
 def _progress_updater(job: ImportJob) -> Callable[[int], None]:
     def update(processed: int) -> None:
-        # Its own tiny UPDATE, outside any transaction, so the progress bar sees it at once.
-        ImportJob.objects.filter(pk=job.pk).update(processed_rows=processed)
+        # Its own tiny UPDATE, outside any transaction, so the progress bar sees it at once;
+        # it is also the heartbeat that tells the sweeper this job's worker is alive.
+        ImportJob.objects.filter(pk=job.pk).update(processed_rows=processed, heartbeat_at=timezone.now())
 
     return update
 
@@ -1159,6 +1176,7 @@ def validate_job(job_id: int) -> ImportJob:
     job = ImportJob.objects.select_related("zone").get(pk=job_id)
     if job.status != ImportJob.Status.VALIDATING:
         return job
+    _beat(job, ImportJob.Status.VALIDATING)
     try:
         result = _validate_stored_file(job)
     except ImportFileError as exc:
@@ -1204,7 +1222,10 @@ def confirm_import(job: ImportJob, *, by: User) -> ImportJob:
     if job.status != ImportJob.Status.VALID:
         raise Conflict(_("该导入当前状态为“%(status)s”，不能确认") % {"status": job.get_status_display()})
     moved = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.VALID, version=job.version).update(
-        status=ImportJob.Status.WRITING, version=job.version + 1, processed_rows=0
+        status=ImportJob.Status.WRITING,
+        version=job.version + 1,
+        processed_rows=0,
+        heartbeat_at=timezone.now(),
     )
     if moved != 1:
         raise Conflict(_("该导入已经确认，正在写入或已完成，请勿重复提交"))
@@ -1349,6 +1370,9 @@ def write_job(job_id: int) -> ImportJob:
     job = ImportJob.objects.select_related("zone", "created_by").get(pk=job_id)
     if job.status != ImportJob.Status.WRITING:
         return job
+    # No heartbeat inside the write transaction (nobody would see it before the commit): the write is
+    # one short transaction, far shorter than GUANJIA_IMPORT_STALE_MINUTES.
+    _beat(job, ImportJob.Status.WRITING)
     rows: list[ParsedRow] = []
     try:
         cached = _load_rows(job)
@@ -1384,3 +1408,72 @@ def write_job(job_id: int) -> ImportJob:
     if job.status != ImportJob.Status.WRITING:
         _discard_rows(job)  # finished either way: the kept rows are not needed again
     return job
+
+
+# --- Recovery --------------------------------------------------------------------------------
+
+# A job whose worker died this many times is given up: something keeps killing it (e.g. memory).
+MAX_RECOVERIES = 3
+
+
+def recover_stale_jobs() -> list[ImportJob]:
+    """Take back validating/writing jobs whose worker died; returns the jobs to run again.
+
+    huey removes a task before running it, so a killed worker's task is gone and its job would stay
+    校验中/导入中 forever. Validating again starts from the stored file. Writing again is safe: the rows,
+    the audit record and the turn to done are one transaction, so a job still in writing has written
+    nothing (a worker killed inside that transaction left nothing behind), and a second writer racing a
+    slow first one is stopped by the unique USCC and the conditional status change. The conditional
+    UPDATE on the old heartbeat lets exactly one of any number of concurrent sweepers take each job.
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(minutes=settings.IMPORT_STALE_MINUTES)
+    stale = ImportJob.objects.filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff),
+        status__in=(ImportJob.Status.VALIDATING, ImportJob.Status.WRITING),
+    ).select_related("zone")
+    restarted: list[ImportJob] = []
+    for job in stale:
+        phase = _("写入") if job.status == ImportJob.Status.WRITING else _("校验")
+        detail = {
+            "phase": job.status,
+            "last_heartbeat": job.heartbeat_at.isoformat() if job.heartbeat_at else None,
+            "recoveries": job.recoveries,
+        }
+        with transaction.atomic():
+            if job.recoveries >= MAX_RECOVERIES:
+                if not _set_status(
+                    job,
+                    job.status,
+                    ImportJob.Status.FAILED,
+                    errors=file_error(
+                        _("后台进程在%(phase)s时多次中断（%(n)d 次），未写入任何数据，请重新上传或联系管理员")
+                        % {"phase": phase, "n": job.recoveries + 1}
+                    ),
+                ):
+                    continue
+                audit.record(
+                    None,
+                    "enterprise.import.abandon",
+                    job,
+                    summary=_("导入“%(file)s”的后台进程多次中断，已放弃") % {"file": job.original_name},
+                    detail=detail,
+                )
+                transaction.on_commit(partial(_discard_rows, job))
+                continue
+            taken = ImportJob.objects.filter(
+                pk=job.pk, status=job.status, heartbeat_at=job.heartbeat_at
+            ).update(heartbeat_at=now, recovered_at=now, recoveries=F("recoveries") + 1)
+            if taken != 1:
+                continue  # its worker beat meanwhile, or another sweeper took it
+            audit.record(
+                None,
+                "enterprise.import.recover",
+                job,
+                summary=_("导入“%(file)s”的后台进程在%(phase)s时中断，已自动重新%(phase)s")
+                % {"file": job.original_name, "phase": phase},
+                detail=detail,
+            )
+        job.refresh_from_db()
+        restarted.append(job)
+    return restarted

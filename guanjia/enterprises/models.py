@@ -255,6 +255,11 @@ class ImportJob(models.Model):
     errors = models.JSONField(_("错误"), default=list, blank=True)
     version = models.PositiveIntegerField(default=1)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Bumped while the job is validated or written: a job that stays in validating/writing with an old
+    # heartbeat lost its worker (killed, or huey dropped the task), and the sweeper starts it again.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    recoveries = models.PositiveSmallIntegerField(_("自动恢复次数"), default=0)
+    recovered_at = models.DateTimeField(null=True, blank=True)
 
     objects = ImportJobQuerySet.as_manager()
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from guanjia.core import api as core_api
 from guanjia.core.masking import phone_for
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import Role
@@ -67,6 +68,9 @@ ENTERPRISE_FIELDS = ["uscc", *EDITABLE_FIELDS, "tags"]
 
 class ContactSerializer(serializers.ModelSerializer):
     """A contact as shown: the phone masked for roles that need not call."""
+
+    # Not an EmailField: most contacts have no address, and "" is no "format: email".
+    email = serializers.CharField(read_only=True, help_text=_("邮箱；未填为空字符串"))
 
     class Meta:
         model = Contact
@@ -245,7 +249,5 @@ class HandoverSerializer(serializers.Serializer):
         return attrs
 
 
-class ErrorSerializer(serializers.Serializer):
-    """The body of a refused request: 400 (a rule), 403, 404 or 409."""
-
-    detail = serializers.CharField()
+# One error component for the whole schema; kept importable from here for the apps' API modules.
+ErrorSerializer = core_api.ErrorSerializer

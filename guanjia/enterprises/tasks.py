@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from guanjia.enterprises import importing
 from guanjia.enterprises.models import ImportJob
@@ -17,6 +18,18 @@ def validate_import(job_id: int) -> None:
 @db_task()
 def write_import(job_id: int) -> None:
     importing.write_job(job_id)
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def recover_stale_imports() -> int:
+    """Start again the imports whose worker died (huey had already dropped their task)."""
+    jobs = importing.recover_stale_jobs()
+    for job in jobs:
+        if job.status == ImportJob.Status.WRITING:
+            write_import(job.pk)
+        else:
+            validate_import(job.pk)
+    return len(jobs)
 
 
 def _in_background(job: ImportJob) -> bool:

@@ -312,6 +312,7 @@ def portal(request: AuthedRequest) -> HttpResponse:
         {
             "enterprise": e,
             "contacts": [{"contact": c, "phone": phone_for(request.user, c.phone)} for c in e.contacts.all()],
+            "steward_phone": phone_for(request.user, e.steward.phone) if e.steward is not None else "",
         }
         for e in enterprises
     ]

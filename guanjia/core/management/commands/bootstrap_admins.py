@@ -56,8 +56,12 @@ class Command(BaseCommand):
             for username, role in plan:
                 if User.objects.filter(username=username).exists():
                     raise CommandError(f"用户名 {username} 已存在")
+                # Whoever ran the command knows these passwords: each admin replaces its own at first login.
                 user = User.objects.create_user(
-                    username=username, password=passwords[username], full_name=str(role.label)
+                    username=username,
+                    password=passwords[username],
+                    full_name=str(role.label),
+                    must_change_password=True,
                 )
                 RoleGrant.objects.create(user=user, role=role)
                 audit.record(
