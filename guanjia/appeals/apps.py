@@ -31,7 +31,9 @@ class AppealsConfig(AppConfig):
             Attachment,
             "storage_key",
             area="attachments",
-            relative_path=lambda key: attachments.stored_path(key).relative_to(attachments.storage_root()).as_posix(),
+            relative_path=lambda key: (
+                attachments.stored_path(key).relative_to(attachments.storage_root()).as_posix()
+            ),
         )
         workcalendar.calendar_changed.connect(
             recompute_provisional_deadlines, dispatch_uid="guanjia-appeals-recompute-deadlines"
