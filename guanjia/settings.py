@@ -292,12 +292,18 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 CSP_REPORT_ONLY = env_bool("GUANJIA_CSP_REPORT_ONLY", False)
 # Proxies (addresses or networks) whose X-Forwarded-For is believed: see guanjia.core.http.client_ip.
 TRUSTED_PROXIES = env_list("GUANJIA_TRUSTED_PROXIES", [])
-for _proxy in TRUSTED_PROXIES:
+# Where accounts may work from (guanjia.core.http.place_refusal): the three administrators only
+# from these networks (empty: anywhere); on the portal hosts only accounts whose roles are all
+# among GUANJIA_PORTAL_ROLES.
+ADMIN_NETWORKS = env_list("GUANJIA_ADMIN_NETWORKS", [])
+PORTAL_HOSTS = [host.lower() for host in env_list("GUANJIA_PORTAL_HOSTS", [])]
+PORTAL_ROLES = env_list("GUANJIA_PORTAL_ROLES", ["enterprise_user"])
+for _network in (*TRUSTED_PROXIES, *ADMIN_NETWORKS):
     try:
-        ipaddress.ip_network(_proxy, strict=False)
+        ipaddress.ip_network(_network, strict=False)
     except ValueError:
         raise ImproperlyConfigured(
-            f"GUANJIA_TRUSTED_PROXIES must list IP addresses or networks, got {_proxy!r}"
+            f"GUANJIA_TRUSTED_PROXIES and GUANJIA_ADMIN_NETWORKS must list IP addresses or networks, got {_network!r}"
         ) from None
 # name: (requests, per seconds); 0 requests switches a limit off.
 RATE_LIMITS = {

@@ -1,6 +1,7 @@
 """Django admin: a read-only window for the system admin. Every write goes through the pages and services."""
 
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 
@@ -76,3 +77,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 # DRF's token admin would show API keys in clear; tokens are issued with `guanjia drf_create_token`.
 if admin.site.is_registered(TokenProxy):
     admin.site.unregister(TokenProxy)
+
+# Permissions are roles (RoleGrant), granted by the security admin; Django's groups are not used.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)

@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guanjia.core import security
+from guanjia.core import audit, security
+from guanjia.core.http import place_refusal
 from guanjia.core.models import DepartmentWebhook, OrgUnit, SecurityPolicy, User
 from guanjia.core.roles import Role
 from guanjia.core.services import note_login_failure
@@ -71,6 +72,21 @@ class LockoutAuthenticationForm(AuthenticationForm):
                     params={"threshold": current.lockout_threshold},
                 ) from exc
             raise
+        user, request = self.user_cache, self.request
+        refusal = place_refusal(user, request) if user is not None and request is not None else None
+        if refusal is not None:
+            assert user is not None and request is not None
+            # The password was right: the account may not work from here (an admin outside the
+            # management networks, staff on the portal host). Said plainly, and audited.
+            audit.record(
+                user,
+                "auth.login_refused",
+                user,
+                summary=f"登录地点不允许：{user.username}",
+                detail={"reason": refusal, "host": request.get_host()},
+                ip=client_ip(request),
+            )
+            raise ValidationError(refusal, code="place")
         # With a second factor, the count is reset only once the code is right too (security.check_login_code).
         if (
             self.user_cache is not None

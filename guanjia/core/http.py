@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanjia.core.models import RateLimitCounter, User
-from guanjia.core.roles import Role
+from guanjia.core.roles import ADMIN_ROLES, Role
 
 # --- The client's address ------------------------------------------------------------------
 
@@ -365,3 +365,32 @@ class RateLimitMiddleware:
             return _too_many(request, max(1, math.ceil((window.end - now).total_seconds())))
         request._rate_limit_failures = failures  # type: ignore[attr-defined]
         return None
+
+
+# --- Where an account may log in from (等保 8.1.4.4 c) -------------------------------------------
+
+
+def address_in(address: str | None, entries: list[str] | tuple[str, ...]) -> bool:
+    """Whether `address` lies in one of the networks `entries` lists."""
+    return address is not None and _trusted(address, _networks(tuple(entries)))
+
+
+def place_refusal(user: User, request: HttpRequest) -> str | None:
+    """Why `user` may not work from where `request` comes from, or None.
+
+    - The three administrators only from GUANJIA_ADMIN_NETWORKS, when it is set:
+      the management terminals of the zone, not any machine that reaches the site.
+    - On a portal host (GUANJIA_PORTAL_HOSTS, the name the internet reaches), only
+      accounts whose roles are all in GUANJIA_PORTAL_ROLES (企业用户 by default):
+      staff work on the intranet.
+    """
+    if (
+        settings.ADMIN_NETWORKS
+        and user.has_any_role(ADMIN_ROLES)
+        and not address_in(client_ip(request), settings.ADMIN_NETWORKS)
+    ):
+        return _("管理员账号只能从管理网络登录和操作，请在指定的管理终端上使用。")
+    on_portal = request.get_host().split(":", 1)[0].lower() in settings.PORTAL_HOSTS
+    if on_portal and not (user.roles and user.roles <= set(settings.PORTAL_ROLES)):
+        return _("此地址是企业门户，工作人员账号请从单位内网登录。")
+    return None

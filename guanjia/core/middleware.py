@@ -15,11 +15,14 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from guanjia.core import security
+from guanjia.core.http import place_refusal
 
 
 class SecurityPolicyMiddleware:
@@ -63,6 +66,14 @@ class SecurityPolicyMiddleware:
         path = request.path
         if path.startswith(settings.STATIC_URL) or path in self._always_open():
             return None
+        refusal = place_refusal(user, request)
+        if refusal is not None:
+            # A session carried to a place where the account may not work (see http.place_refusal).
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": refusal, "code": "place"}, status=403)
+            logout(request)
+            messages.error(request, refusal)
+            return HttpResponseRedirect(reverse("login"))
         current = security.policy()
         reason = security.password_change_reason(user, current)
         if reason is not None:

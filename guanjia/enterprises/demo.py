@@ -233,7 +233,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin(Role.PROMOTER, "gj_promoter", "高新区企业库（电话脱敏）"),
     DemoLogin(Role.SECONDED_CADRE, "gj_cadre", "挂职干部（挂职交流模块上线后使用）"),
     DemoLogin(Role.SYSADMIN, "gj_sysadmin", "组织机构与用户账号（看不到业务数据）"),
-    DemoLogin(Role.SECADMIN, "gj_secadmin", "角色授予与账号解锁（看不到业务数据）"),
+    DemoLogin(Role.SECADMIN, "gj_secadmin", "角色授予、安全策略、账号解锁与两步验证重置（看不到业务数据）"),
     DemoLogin(Role.AUDITOR, "gj_auditor", "仅审计日志：查询、导出、校验哈希链"),
 )
 

@@ -20,9 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, output: str | None = None, **options) -> None:
         try:
             result = backup.create_backup(output)
-        except backup.BackupError as exc:
-            raise CommandError(f"备份失败：{exc}") from exc
-        except OSError as exc:  # a full disk, a directory without permission …
+        except (backup.BackupError, OSError) as exc:  # OSError: a full disk, a directory without permission …
             raise CommandError(f"备份失败：{exc}") from exc
         for member in result.missing_files:
             self.stderr.write(f"警告：数据库中有记录、但文件目录中缺失的文件：{member}")

@@ -24,9 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, path: str, force: bool = False, **options) -> None:
         try:
             result = backup.restore_backup(path, force=force)
-        except backup.BackupError as exc:
-            raise CommandError(f"恢复失败：{exc}") from exc
-        except OSError as exc:  # a full disk, a directory without permission …
+        except (backup.BackupError, OSError) as exc:  # OSError: a full disk, a directory without permission …
             raise CommandError(f"恢复失败：{exc}") from exc
         for warning in result.warnings:
             self.stderr.write(f"警告：{warning}")
