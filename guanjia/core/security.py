@@ -124,8 +124,17 @@ def policy_label(name: str) -> str:
     return str(getattr(SecurityPolicy._meta.get_field(name), "verbose_name", name))
 
 
-def update_policy(*, by: User | None, **values: Any) -> SecurityPolicy:
-    """Change the security policy (the security admin's work only); audited with its before and after."""
+def policy_version(row: SecurityPolicy | None) -> str:
+    """What a form carries to say which state of the policy it was filled in from ("" before the first save)."""
+    return row.updated_at.isoformat() if row is not None and row.updated_at is not None else ""
+
+
+def update_policy(*, by: User | None, read_version: str | None = None, **values: Any) -> SecurityPolicy:
+    """Change the security policy (the security admin's work only); audited with its before and after.
+
+    `read_version` (policy_version of the row the form showed) refuses a save over a change made
+    since the page was read, so two security admins never silently undo each other's work.
+    """
     if by is None or not by.has_role(Role.SECADMIN):
         raise NotAllowed(_("只有安全管理员可以修改安全策略"))
     unknown = set(values) - set(POLICY_FIELDS)
@@ -133,6 +142,8 @@ def update_policy(*, by: User | None, **values: Any) -> SecurityPolicy:
         raise ValueError(f"not policy fields: {sorted(unknown)}")
     with transaction.atomic():
         current = SecurityPolicy.objects.select_for_update().filter(pk=1).first()
+        if read_version is not None and read_version != policy_version(current):
+            raise Conflict(_("安全策略在您打开页面之后已被他人修改，请刷新页面，核对后重新修改"))
         row = current or default_policy()
         before = model_to_dict(row, fields=POLICY_FIELDS)
         for name, value in values.items():

@@ -596,7 +596,9 @@ def security_policy(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             security.update_policy(
-                by=request.user, **{name: form.cleaned_data[name] for name in security.POLICY_FIELDS}
+                by=request.user,
+                read_version=request.POST.get("read_version"),  # the page always sends it
+                **{name: form.cleaned_data[name] for name in security.POLICY_FIELDS},
             )
         except ServiceError as exc:
             form.add_error(None, str(exc))
@@ -615,6 +617,8 @@ def security_policy(request: AuthedRequest) -> HttpResponse:
             "form": form,
             "policy": instance,
             "saved": instance.updated_at is not None,
+            # From the row as it is now, not the form's POST: a refused save shows the current state.
+            "read_version": security.policy_version(SecurityPolicy.objects.filter(pk=1).first()),
             "locked": security.locked_accounts(),
             "devices": Paginator(devices, 50).get_page(request.GET.get("page")),
         },

@@ -1,5 +1,6 @@
 """The security policy page: who may change it, that every change is audited and takes effect."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -191,3 +192,28 @@ def test_the_idle_timeout_is_the_policys_not_the_settings(cast):
         assert client.get(reverse("home")).status_code == 200
         traveller.shift(timedelta(minutes=45))
         assert client.get(reverse("home")).status_code == 200
+
+
+def test_a_save_over_a_change_made_since_the_page_was_read_is_refused(cast, login):
+    first, second = login(cast.secadmin), login(cast.secadmin)
+    read = re.search(r'name="read_version" value="([^"]*)"', second.get(URL).content.decode())
+    assert read is not None
+    stale = read.group(1)
+    assert first.post(URL, {**_form(lockout_threshold=3), "read_version": stale}).status_code == 302
+    # The second page was read before that save: its save would undo it, so it is refused.
+    response = second.post(URL, {**_form(idle_minutes=10), "read_version": stale})
+    assert response.status_code == 200
+    assert "已被他人修改" in response.content.decode()
+    current = SecurityPolicy.objects.get(pk=1)
+    assert (current.lockout_threshold, current.idle_minutes) == (3, 30)
+    assert AuditRecord.objects.filter(action="security.policy_change").count() == 1
+    # Read again, the same change goes through.
+    fresh = re.search(r'name="read_version" value="([^"]*)"', second.get(URL).content.decode())
+    assert fresh is not None and fresh.group(1) != stale
+    assert (
+        second.post(
+            URL, {**_form(idle_minutes=10, lockout_threshold=3), "read_version": fresh.group(1)}
+        ).status_code
+        == 302
+    )
+    assert SecurityPolicy.objects.get(pk=1).idle_minutes == 10
