@@ -162,6 +162,8 @@ TOTP_REQUIRED_FOR_ADMINS = env_bool("GUANJIA_TOTP_REQUIRED_FOR_ADMINS", PRODUCTI
 SECURITY_POLICY_CACHE_SECONDS = env_int(
     "GUANJIA_SECURITY_POLICY_CACHE_SECONDS", 86400 if TESTING else 10, minimum=0
 )
+# A session ends this long after its login even in continuous use (0: never); the policy's default.
+SESSION_MAX_HOURS = env_int("GUANJIA_SESSION_MAX_HOURS", 12, minimum=0)
 SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request pushes the expiry back
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("GUANJIA_SECURE_COOKIES", PRODUCTION)

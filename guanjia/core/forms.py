@@ -106,6 +106,7 @@ class SecurityPolicyForm(TablerWidgetsMixin, forms.ModelForm):
         help_texts = {
             "lockout_threshold": _("1–20 次；等保要求设置登录失败处理，常用 5 次"),
             "idle_minutes": _("无操作超过该时长后须重新登录，1–480 分钟"),
+            "session_max_hours": _("自登录起超过该时长须重新登录，即使一直在操作；0–168 小时"),
             "password_min_length": _("8–64 个字符"),
             "password_history": _("0–24，0 表示不检查"),
             "password_max_age_days": _("如 90；到期后登录须先修改密码"),

@@ -1,7 +1,8 @@
 """The security policy applied to every request of a logged-in user.
 
 - The session's idle timeout is the policy's, whatever SESSION_COOKIE_AGE says
-  (SESSION_SAVE_EVERY_REQUEST moves the expiry on with every request).
+  (SESSION_SAVE_EVERY_REQUEST moves the expiry on with every request), and a
+  session ends the policy's maximum hours after it began, even in continuous use.
 - A user who must change its password (an initial one, or one older than the
   policy's maximum age) reaches nothing but the password page until it has;
   an API call answers 403 with a message instead.
@@ -11,6 +12,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -23,6 +25,9 @@ from django.utils.translation import gettext as _
 
 from guanjia.core import security
 from guanjia.core.http import place_refusal
+
+# When the session's user first made a request (seconds since the epoch); a new login is a new session.
+SESSION_STARTED_KEY = "_guanjia_session_started"
 
 
 class SecurityPolicyMiddleware:
@@ -41,9 +46,28 @@ class SecurityPolicyMiddleware:
                     self._apply_idle_timeout(request)
                 return self.get_response(request)
         else:
+            if self._past_lifetime(request):
+                logout(request)
+                hours = security.policy().session_max_hours
+                message = _("自登录起已超过 %(hours)s 小时，请重新登录。") % {"hours": hours}
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": message, "code": "session_expired"}, status=401)
+                messages.info(request, message)
+                return HttpResponseRedirect(reverse("login"))
             self._apply_idle_timeout(request)
         blocked = self._blocked(request, user)
         return blocked if blocked is not None else self.get_response(request)
+
+    @staticmethod
+    def _past_lifetime(request: HttpRequest) -> bool:
+        """Whether the session began longer ago than the policy's maximum (stamped at its first request)."""
+        started = request.session.get(SESSION_STARTED_KEY)
+        now = int(time.time())
+        if started is None:
+            request.session[SESSION_STARTED_KEY] = now
+            return False
+        hours = security.policy().session_max_hours
+        return bool(hours) and now - int(started) > hours * 3600
 
     @staticmethod
     def _apply_idle_timeout(request: HttpRequest) -> None:

@@ -228,6 +228,9 @@ class SecurityPolicy(models.Model):
     idle_minutes = models.PositiveIntegerField(
         _("会话空闲超时（分钟）"), validators=[MinValueValidator(1), MaxValueValidator(480)]
     )
+    session_max_hours = models.PositiveSmallIntegerField(
+        _("会话最长时间（小时，0 为不限）"), default=12, validators=[MaxValueValidator(168)]
+    )
     password_min_length = models.PositiveSmallIntegerField(
         _("密码最小长度"), default=8, validators=[MinValueValidator(8), MaxValueValidator(64)]
     )

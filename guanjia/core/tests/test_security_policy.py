@@ -24,6 +24,7 @@ def _form(**changes):
         "lockout_threshold": 5,
         "lockout_minutes": 15,
         "idle_minutes": 30,
+        "session_max_hours": 12,
         "password_min_length": 8,
         "password_complexity": "on",
         "password_history": 5,
@@ -181,6 +182,36 @@ def test_an_active_session_stays(cast):
             assert client.get(reverse("home")).status_code == 200
             traveller.shift(timedelta(minutes=9))
         assert client.get(reverse("home")).status_code == 200
+
+
+def test_a_session_in_continuous_use_ends_after_the_policys_maximum(cast):
+    security.update_policy(by=cast.secadmin, idle_minutes=30, session_max_hours=2)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as traveller:
+        client = _idle_client(cast.steward_a)
+        for _ in range(7):  # two hours of work, a request every 20 minutes
+            assert client.get(reverse("home")).status_code == 200
+            traveller.shift(timedelta(minutes=20))
+        response = client.get(reverse("home"))
+        assert response.status_code == 302 and response["Location"] == reverse("login")
+        assert "_auth_user_id" not in client.session
+        # The API says so in JSON.
+        api = _idle_client(cast.steward_a)
+        for _ in range(7):
+            assert api.get("/api/enterprises/").status_code == 200
+            traveller.shift(timedelta(minutes=20))
+        response = api.get("/api/enterprises/")
+    assert response.status_code == 401 and "请重新登录" in response.json()["detail"]
+
+
+def test_a_maximum_of_zero_lets_a_session_in_use_run_on(cast):
+    security.update_policy(by=cast.secadmin, idle_minutes=30, session_max_hours=0)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as traveller:
+        client = _idle_client(cast.steward_a)
+        for _ in range(60):  # twenty hours, a request every 20 minutes
+            assert client.get(reverse("home")).status_code == 200
+            traveller.shift(timedelta(minutes=20))
 
 
 def test_the_idle_timeout_is_the_policys_not_the_settings(cast):
