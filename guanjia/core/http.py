@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.template import engines
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -266,13 +266,8 @@ def _too_many(request: HttpRequest, retry_after: int) -> HttpResponse:
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=429)
     else:
-        page = engines["django"].from_string(
-            '{% extends "base.html" %}{% load i18n %}{% block content %}'
-            '<div class="alert alert-warning" role="alert" data-testid="rate-limited">{{ message }}</div>'
-            '<p><a href="{{ back }}">{% translate "返回" %}</a></p>{% endblock %}'
-        )
-        context = {"message": message, "page_title": _("请求过于频繁"), "back": request.path}
-        response = HttpResponse(page.render(context, request), status=429)
+        context = {"message": message, "back": request.path}
+        response = HttpResponse(render_to_string("429.html", context, request), status=429)
     response["Retry-After"] = str(retry_after)
     return response
 
