@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from guanjia.core.masking import mask_phone
 from guanjia.core.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,11 @@ class SmsBackend(Protocol):
 
 
 class LogSmsBackend:
-    """Default SMS backend: writes the message to the log instead of sending it."""
+    """Default SMS backend: writes the message to the log instead of sending it (the number masked:
+    logs are read by more people than the outbox)."""
 
     def send(self, phone: str, text: str, message_id: int) -> None:
-        log.info("SMS #%s to %s: %s", message_id, phone, text)
+        log.info("SMS #%s to %s: %s", message_id, mask_phone(phone), text)
 
 
 def message(channel: str, recipient: str, *, subject: str = "", payload: dict | None = None) -> OutboxMessage:

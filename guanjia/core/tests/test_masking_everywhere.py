@@ -253,3 +253,11 @@ def test_id_numbers_follow_the_same_roles(people, who):
     assert (shown == value) == (who in UNMASKED)
     if who in MASKED:
         assert shown == "110*************34"
+
+
+def test_the_default_sms_backend_logs_the_number_masked(caplog):
+    from guanjia.core.outbox import LogSmsBackend
+
+    with caplog.at_level("INFO", logger="guanjia.core.outbox"):
+        LogSmsBackend().send("13812345678", "您的诉求已有答复 /appeals/1/", 7)
+    assert "138****5678" in caplog.text and "13812345678" not in caplog.text
