@@ -603,7 +603,10 @@ class AppealViewSet(
     def _transition(self, request: Request) -> tuple[Appeal, dict[str, Any], User]:
         """The appeal in scope (else 404), the validated input, and the version check."""
         user = _user(request)
-        appeal = self.get_object()
+        appeal = self.get_object()  # out of scope: 404 before anything else
+        action_name = (self.action or "").rstrip("_")  # dispatch_, return_: named around Python
+        if not permissions.may_attempt(action_name, user):
+            raise exceptions.PermissionDenied(permissions.attempt_refusal(action_name))
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

@@ -8,6 +8,7 @@ refusal when the state moved on in the meantime.
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guanjia.appeals.lifecycle import (
     DISPUTE_DAYS,
@@ -57,6 +58,41 @@ ACTIONS = (
     "rate_on_behalf",
     "escalate",
 )
+
+
+# The roles that can ever take each action, on some appeal. A user without any of them is refused
+# before its input is read (403, not a 400 about the body); whether this user may take it on this
+# appeal now is the lifecycle service's question.
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    "dispatch": frozenset({Role.DISPATCHER}),
+    "decline": frozenset({Role.DISPATCHER}),
+    "merge": frozenset({Role.DISPATCHER}),
+    "sign": DEPARTMENT_ROLES,
+    "return": DEPARTMENT_ROLES,
+    "answer": DEPARTMENT_ROLES,
+    "approve_answer": frozenset({Role.DEPARTMENT_HEAD}),
+    "reject_answer": frozenset({Role.DEPARTMENT_HEAD}),
+    "opinion": DEPARTMENT_ROLES,
+    "pause": DEPARTMENT_ROLES,
+    "extend": DEPARTMENT_ROLES,
+    "resume": DEPARTMENT_ROLES | {Role.ENTERPRISE_USER, Role.STEWARD},
+    "coordinate": frozenset({Role.LEADER}),
+    "rate": frozenset({Role.ENTERPRISE_USER, Role.STEWARD, Role.DISPATCHER}),
+    "rate_on_behalf": frozenset({Role.STEWARD, Role.DISPATCHER}),
+    "escalate": frozenset({Role.SUPERVISOR}),
+}
+
+
+def may_attempt(action: str, user: User) -> bool:
+    """Whether `user` holds a role that can take `action` at all (see ACTION_ROLES)."""
+    roles = ACTION_ROLES.get(action)
+    return roles is None or user.has_any_role(roles)
+
+
+def attempt_refusal(action: str) -> str:
+    """The message for a user refused by may_attempt, naming the roles that can take the action."""
+    roles = "、".join(str(role.label) for role in Role if role in ACTION_ROLES.get(action, ()))
+    return _("只有%(roles)s可以执行此操作") % {"roles": roles}
 
 
 def is_member(user: User, enterprise_id: int) -> bool:

@@ -298,6 +298,14 @@ def test_every_row_names_a_url_that_exists() -> None:
         ("steward-handover", "POST", "", "leader"),
         ("appeal-decide-extension", "POST", "api_extension", "handler"),
         ("appeal-decide-review", "POST", "api_review", "dispatcher"),
+        # Appeal transitions: a role that never takes the step (permissions.ACTION_ROLES).
+        ("appeal-dispatch", "POST", "appeal:submitted", "supervisor"),
+        ("appeal-sign", "POST", "appeal:dispatched", "dispatcher"),
+        ("appeal-answer", "POST", "appeal:signed", "supervisor"),
+        ("appeal-approve-answer", "POST", "appeal:drafted", "handler"),
+        ("appeal-coordinate", "POST", "appeal:coordinate", "supervisor"),
+        ("appeal-rate", "POST", "appeal:answered", "handler"),
+        ("appeal-merge", "POST", "appeal:submitted", "leader"),
     ],
 )
 def test_refused_before_validation(world: World, db, name: str, method: str, target: str, actor: str) -> None:
