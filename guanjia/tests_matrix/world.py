@@ -244,6 +244,21 @@ def url_kwargs(world: World, target: str) -> dict[str, Any]:
 # --- request bodies (Row.body): valid for the allowed role ---------------------------------------
 
 
+def _category_form(**fields: Any) -> dict[str, Any]:
+    """The category page's form with DESIGN.md's limits (name, code and position given)."""
+    return {
+        **fields,
+        "accept_days": 1,
+        "sign_days": 1,
+        "answer_days_consult": 3,
+        "answer_days_normal": 5,
+        "answer_days_complex": 15,
+        "answer_days_urgent": 1,
+        "extension_max_days": 30,
+        "is_active": "on",
+    }
+
+
 def _security_policy() -> dict[str, Any]:
     """The security policy form as the page shows it: saving it unchanged is a valid change."""
     from guanjia.core import security
@@ -323,32 +338,10 @@ def body(world: World, name: str) -> dict[str, Any]:
             "password": "Matrix-pass-2026",
             "password2": "Matrix-pass-2026",
         },
-        "category": {
-            "name": "用地规划",
-            "code": objects["land"].code,
-            "position": objects["land"].position,
-            "accept_days": 1,
-            "sign_days": 1,
-            "answer_days_consult": 3,
-            "answer_days_normal": 5,
-            "answer_days_complex": 15,
-            "answer_days_urgent": 1,
-            "extension_max_days": 30,
-            "is_active": "on",
-        },
-        "category_new": {
-            "name": "矩阵类别",
-            "code": "mx-new",
-            "position": 99,
-            "accept_days": 1,
-            "sign_days": 1,
-            "answer_days_consult": 3,
-            "answer_days_normal": 5,
-            "answer_days_complex": 15,
-            "answer_days_urgent": 1,
-            "extension_max_days": 30,
-            "is_active": "on",
-        },
+        "category": _category_form(
+            name="用地规划", code=objects["land"].code, position=objects["land"].position
+        ),
+        "category_new": _category_form(name="矩阵类别", code="mx-new", position=99),
         "route": {
             "zone": cast.zone_a.pk,
             "category": objects["land"].pk,
