@@ -6,14 +6,17 @@ from rest_framework.routers import DefaultRouter
 from guanjia.appeals import api as appeals_api
 from guanjia.core import api as core_api
 from guanjia.enterprises import api as enterprises_api
+from guanjia.visits import api as visits_api
 
 router = DefaultRouter()
 core_api.register(router)
 enterprises_api.register(router)
 appeals_api.register(router)
+visits_api.register(router)
 
 urlpatterns = [
     path("", include(router.urls)),
     *enterprises_api.extra_urlpatterns,
     *appeals_api.extra_urlpatterns,
+    *visits_api.extra_urlpatterns,
 ]

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "guanjia.core",
     "guanjia.enterprises",
     "guanjia.appeals",
+    "guanjia.visits",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ urlpatterns = [
     path("system/", include("guanjia.core.urls")),
     path("", include("guanjia.enterprises.urls")),
     path("", include("guanjia.appeals.urls")),
+    path("", include("guanjia.visits.urls")),
     path("api/", include("guanjia.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's set-up script from a URL of its own, not inline:

@@ -25,6 +25,8 @@ from guanjia.core.models import DepartmentWebhook, OrgUnit, User
 from guanjia.core.roles import Role
 from guanjia.enterprises.models import Enterprise, EnterpriseMembership
 from guanjia.enterprises.uscc import with_check_digit
+from guanjia.visits import services as visit_services
+from guanjia.visits.models import Visit
 
 # Smaller than `make demo`'s 320 enterprises: the same shapes (every role, appeals in every state)
 # in about a fifth of the time.
@@ -217,7 +219,28 @@ def build_world() -> World:
     )
     assert other_steward is not None
     start, end = "2026-01-01", "2027-01-01"
+    # Visits first: the handover below may move the demo steward's enterprises away.
+    visited = Enterprise.objects.filter(steward=users["steward"]).order_by("pk").first()
+    assert visited is not None
+    visit = Visit.objects.visible_to(users["steward"]).order_by("pk").first()
+    assert visit is not None  # guanjia/visits/demo.py records some
     positives = [
+        Positive("GET /api/visits/", "steward", query={"mode": "onsite"}),
+        Positive("GET /api/visits/{id}/", "steward", {"id": visit.pk}),
+        Positive(
+            "POST /api/visits/",
+            "steward",
+            body={
+                "enterprise": visited.pk,
+                "visited_on": visit_services.today().isoformat(),
+                "mode": "onsite",
+                "our_side": "服务管家",
+                "their_side": "企业负责人",
+                "summary": "了解经营情况",
+                "appeals": [{"title": "用电增容", "body": "新产线需要增容。"}],
+            },
+        ),
+        Positive("GET /api/visit-schedule/", "supervisor", query={"overdue": True}),
         Positive("GET /api/appeal-categories/", "dispatcher"),
         Positive("GET /api/appeal-categories/{id}/", "dispatcher", {"id": appeals.category.pk}),
         Positive("GET /api/appeals/", "enterprise_user", query={"status": "submitted"}),

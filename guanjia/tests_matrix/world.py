@@ -35,6 +35,7 @@ from guanjia.core.roles import Role
 from guanjia.enterprises import services as enterprise_services
 from guanjia.enterprises.models import EnterpriseMembership, ImportJob
 from guanjia.testing import PASSWORD, USCC_A1, Cast, build_cast, make_user
+from guanjia.visits import services as visit_services
 
 # A valid USCC (GB 32100 check digit) that no enterprise of the cast uses, for the create pages.
 NEW_USCC = "91110000802100433B"
@@ -199,6 +200,15 @@ def build_world() -> World:
             created_by=cast.dispatcher_a,
             status=ImportJob.Status.INVALID,
         ),
+        "visit": visit_services.record_visit(
+            cast.ent_a1,
+            by=cast.steward_a,
+            visited_on=visit_services.today(),
+            mode="onsite",
+            our_side="张管家",
+            their_side="王经理",
+            summary="了解经营情况",
+        ),
         "calendar_day": CalendarDay.objects.create(
             date=date(2031, 1, 2), is_workday=False, name="矩阵测试", created_by=cast.sysadmin
         ),
@@ -237,6 +247,8 @@ def url_kwargs(world: World, target: str) -> dict[str, Any]:
         "api_review": {"pk": appeal["review"].pk, "review_id": objects["review"].pk},
         "rating": {"pk": appeal["rated"].pk, "rating": objects["rating"].pk},
         "api_rating": {"pk": appeal["rated"].pk, "rating_id": objects["rating"].pk},
+        "visit_enterprise": {"enterprise": cast.ent_a1.pk},
+        "visit": {"pk": objects["visit"].pk},
     }
     return known[target]
 
@@ -421,6 +433,26 @@ def body(world: World, name: str) -> dict[str, Any]:
         "api:decide_extension": {"approve": True, "version": objects["extension"].version},
         "api:decide_review": {"decision": "upheld", "note": "维持", "version": objects["review"].version},
         "api:dispute_rating": {"reason": "已按期修复"},
+        "visit": {
+            "visited_on": visit_services.today().isoformat(),
+            "mode": "phone",
+            "our_side": "张管家",
+            "their_side": "王经理",
+            "summary": "电话回访",
+            "problems-TOTAL_FORMS": "1",
+            "problems-INITIAL_FORMS": "0",
+            "problems-0-title": "用电增容",
+            "problems-0-body": "新产线需要增容。",
+        },
+        "api:visit": {
+            "enterprise": cast.ent_a1.pk,
+            "visited_on": visit_services.today().isoformat(),
+            "mode": "onsite",
+            "our_side": "张管家",
+            "their_side": "王经理",
+            "summary": "上门走访",
+            "appeals": [{"title": "用电增容", "body": "新产线需要增容。"}],
+        },
     }
     made = bodies[name]
     return made() if callable(made) else dict(made)

@@ -1,0 +1,127 @@
+"""Scheduled visits (定时上门): each enterprise's cadence and next due date, and the visit log."""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from guanjia.core.models import OrgUnit, User
+from guanjia.core.roles import ZONE_WIDE_ROLES, Role
+
+
+class Mode(models.TextChoices):
+    """How a visit was made."""
+
+    ONSITE = "onsite", _("上门")
+    PHONE = "phone", _("电话")
+    VIDEO = "video", _("视频")
+
+
+class VisitSchedule(models.Model):
+    """One enterprise's visit cadence and its next due date, kept up to date by services.
+
+    `next_due` is denormalized so that due and overdue lists are one indexed query, however many
+    enterprises there are. `tier` is the tier the row was computed for: a row whose tier differs
+    from the enterprise's is stale and services.sync_schedules recomputes it.
+    """
+
+    enterprise = models.OneToOneField(
+        "enterprises.Enterprise", on_delete=models.CASCADE, primary_key=True, related_name="visit_schedule"
+    )
+    interval_days = models.PositiveSmallIntegerField(
+        _("走访周期（天）"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+        help_text=_("留空则按企业分级的默认周期"),
+    )
+    tier = models.CharField(max_length=12)
+    last_visit_on = models.DateField(_("上次走访"), null=True, blank=True)
+    next_due = models.DateField(_("下次应走访"), db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("走访计划")
+        verbose_name_plural = _("走访计划")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} → {self.next_due}"
+
+
+class VisitQuerySet(models.QuerySet["Visit"]):
+    def visible_to(self, user: User | None) -> VisitQuerySet:
+        """Visits are staff work: the zone's staff see its visits, a steward those of its enterprises."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        conditions = Q(pk__in=[])
+        if user.has_any_role(ZONE_WIDE_ROLES):
+            conditions |= Q(zone_id__in=user.zone_ids())
+        if user.has_role(Role.STEWARD):
+            # Its own visits stay visible after a handover; the new steward sees the history too.
+            conditions |= Q(enterprise__steward=user) | Q(steward=user)
+        return self.filter(conditions)
+
+
+class Visit(models.Model):
+    """A visit (走访) a steward made to an enterprise, with what it found and explained."""
+
+    zone = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="visits")
+    steward = models.ForeignKey(
+        User, verbose_name=_("服务管家"), on_delete=models.PROTECT, related_name="visits"
+    )
+    visited_on = models.DateField(_("走访日期"))
+    mode = models.CharField(_("走访方式"), max_length=10, choices=Mode.choices, default=Mode.ONSITE)
+    our_side = models.CharField(_("我方人员"), max_length=200)
+    their_side = models.CharField(_("企业方人员"), max_length=200)
+    summary = models.TextField(_("走访情况"))
+    explained = models.TextField(_("宣讲内容（如政策）"), blank=True)
+    location = models.CharField(_("走访地点"), max_length=200, blank=True)
+    latitude = models.DecimalField(
+        _("纬度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("经度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("走访记录")
+        verbose_name_plural = _("走访记录")
+        ordering = ["-visited_on", "-pk"]
+        indexes = [
+            models.Index(fields=["enterprise", "-visited_on"], name="visit_enterprise_idx"),
+            models.Index(fields=["steward", "-visited_on"], name="visit_steward_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.visited_on}"
+
+
+class VisitAppeal(models.Model):
+    """An appeal raised during a visit: the link both ways (owned here, so appeals knows no visits)."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="appeal_links")
+    appeal = models.OneToOneField("appeals.Appeal", on_delete=models.CASCADE, related_name="visit_link")
+
+    class Meta:
+        verbose_name = _("走访提出的诉求")
+        verbose_name_plural = _("走访提出的诉求")
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} → {self.appeal_id}"
