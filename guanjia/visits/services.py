@@ -72,13 +72,23 @@ def _anchor(enterprise: Enterprise, last_visit_on: date | None) -> date:
 
 
 def refresh_schedule(enterprise: Enterprise, *, last_visit_on: date | None = None) -> VisitSchedule:
-    """(Re)compute one enterprise's schedule row, creating it if missing; keeps its override."""
-    row = VisitSchedule.objects.filter(enterprise=enterprise).first()
-    override = row.interval_days if row else None
-    last = max(filter(None, [last_visit_on, row.last_visit_on if row else None]), default=None)
-    due = next_due(_anchor(enterprise, last), interval_for(enterprise.tier, override))
-    values = {"tier": enterprise.tier, "last_visit_on": last, "next_due": due, "updated_at": timezone.now()}
-    row, _created = VisitSchedule.objects.update_or_create(enterprise=enterprise, defaults=values)
+    """(Re)compute one enterprise's schedule row, creating it if missing; keeps its override.
+
+    The row is locked while it is read and rewritten: two visits recorded at once for the same
+    enterprise must not leave the older date as the last visit.
+    """
+    with transaction.atomic():
+        row = VisitSchedule.objects.select_for_update().filter(enterprise=enterprise).first()
+        override = row.interval_days if row else None
+        last = max(filter(None, [last_visit_on, row.last_visit_on if row else None]), default=None)
+        due = next_due(_anchor(enterprise, last), interval_for(enterprise.tier, override))
+        values = {
+            "tier": enterprise.tier,
+            "last_visit_on": last,
+            "next_due": due,
+            "updated_at": timezone.now(),
+        }
+        row, _created = VisitSchedule.objects.update_or_create(enterprise=enterprise, defaults=values)
     return row
 
 

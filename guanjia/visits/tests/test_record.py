@@ -183,3 +183,31 @@ def test_api_records_with_appeals_and_lists_in_scope(cast, login):
     )
     assert response.status_code == 400
     assert {"visited_on", "mode", "our_side"} <= set(response.json())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_visits_recorded_at_once_keep_the_later_date():
+    from guanjia.testing import build_cast, run_concurrently
+
+    cast = build_cast()
+    earlier, later = services.today() - timedelta(days=9), services.today() - timedelta(days=2)
+
+    def record(day):
+        def call():
+            return services.record_visit(
+                cast.ent_a1,
+                by=cast.steward_a,
+                visited_on=day,
+                mode=Mode.PHONE,
+                our_side="张管家",
+                their_side="王经理",
+                summary=f"回访 {day}",
+            )
+
+        return call
+
+    results = run_concurrently(record(later), record(earlier), record(later - timedelta(days=1)))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    row = VisitSchedule.objects.get(enterprise=cast.ent_a1)
+    assert row.last_visit_on == later
+    assert Visit.objects.filter(enterprise=cast.ent_a1).count() == 3
