@@ -57,9 +57,9 @@ from guanjia.appeals.serializers import (
 )
 from guanjia.appeals.services import CATEGORY_FIELDS
 from guanjia.core.api import EditConflict, StrictBooleanFilter
+from guanjia.core.http import client_ip
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import BUSINESS_ROLES, Role
-from guanjia.core.signals import client_ip
 from guanjia.core.workcalendar import BEIJING
 from guanjia.enterprises.models import Enterprise
 from guanjia.enterprises.serializers import ErrorSerializer

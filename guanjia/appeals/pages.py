@@ -68,10 +68,10 @@ from guanjia.core import workcalendar
 from guanjia.core.decorators import AuthedRequest, role_required
 from guanjia.core.errors import ServiceError
 from guanjia.core.forms import form_errors_message
+from guanjia.core.http import client_ip
 from guanjia.core.masking import phone_for
 from guanjia.core.models import User
 from guanjia.core.roles import Role
-from guanjia.core.signals import client_ip
 from guanjia.enterprises.models import Enterprise, EnterpriseMembership
 
 ZONE_LIST_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER)

@@ -8,11 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guanjia.core import audit, security
-from guanjia.core.http import place_refusal
+from guanjia.core.http import client_ip, place_refusal
 from guanjia.core.models import DepartmentWebhook, OrgUnit, SecurityPolicy, User
 from guanjia.core.roles import Role
 from guanjia.core.services import note_login_failure
-from guanjia.core.signals import client_ip
 
 
 class TablerWidgetsMixin:

@@ -227,12 +227,13 @@ def prune(now: datetime | None = None) -> int:
     return deleted
 
 
-def _identity(request: HttpRequest) -> User | None:
-    """The account behind the request: the session's, or an API token's (DRF authenticates later)."""
+def identity(request: HttpRequest) -> User | None:
+    """The account behind the request: the session's, or an API token's (DRF authenticates it only
+    in the view, after the middlewares that need to know)."""
     user = getattr(request, "user", None)
     if isinstance(user, User) and user.is_authenticated:
         return user
-    if request.META.get("HTTP_AUTHORIZATION", "").startswith("Token "):
+    if request.path.startswith("/api/") and request.META.get("HTTP_AUTHORIZATION", "").startswith("Token "):
         from rest_framework.authentication import TokenAuthentication
         from rest_framework.exceptions import AuthenticationFailed
 
@@ -255,7 +256,7 @@ def _subject(limit: Limit, request: HttpRequest, view_kwargs: dict[str, Any]) ->
         token = str(view_kwargs.get("token", ""))
         # Only a hash of an invitation token is ever stored (as for the invitation itself).
         return hashlib.sha256(token.encode()).hexdigest()[:40] if token else None
-    user = _identity(request)
+    user = identity(request)
     return str(user.pk) if user is not None else None
 
 
@@ -282,7 +283,7 @@ def _report(request: HttpRequest, limit: Limit, window: Window, amount: int) -> 
         ).update(reported=True)
         if first:
             audit.record(
-                _identity(request),
+                identity(request),
                 "security.rate_limited",
                 object_type="ratelimit",
                 object_id=limit.name,
@@ -340,7 +341,7 @@ class RateLimitMiddleware:
             if amount <= 0:
                 continue  # switched off
             if limit.enterprise_users_only:
-                user = _identity(request)
+                user = identity(request)
                 if user is None or not user.has_role(Role.ENTERPRISE_USER):
                     continue
             subject = _subject(limit, request, view_kwargs)

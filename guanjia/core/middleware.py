@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from guanjia.core import security
-from guanjia.core.http import place_refusal
+from guanjia.core.http import identity, place_refusal
 
 # When the session's user first made a request (seconds since the epoch); a new login is a new session.
 SESSION_STARTED_KEY = "_guanjia_session_started"
@@ -39,7 +39,7 @@ class SecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
-            user = self._token_user(request)
+            user = identity(request)  # an API token's user (no session)
             if user is None:
                 if security.PENDING_KEY in request.session:
                     # A half-done login (password right, code still to come) times out like a session.
@@ -74,17 +74,6 @@ class SecurityPolicyMiddleware:
         seconds = security.policy().idle_minutes * 60
         if request.session.get("_session_expiry") != seconds:
             request.session.set_expiry(seconds)
-
-    @staticmethod
-    def _token_user(request: HttpRequest):
-        """The user of an API token (DRF authenticates it only in the view, after this middleware)."""
-        header = request.headers.get("Authorization", "")
-        if not request.path.startswith("/api/") or not header.startswith("Token "):
-            return None
-        from rest_framework.authtoken.models import Token
-
-        token = Token.objects.select_related("user").filter(key=header[6:].strip()).first()
-        return token.user if token is not None and token.user.is_active else None
 
     def _blocked(self, request: HttpRequest, user) -> HttpResponse | None:
         path = request.path

@@ -470,8 +470,8 @@ class LoginLocked(ServiceError):
 
 def check_login_code(request: HttpRequest, user: User, code: str) -> None:
     """Check the second step's code. A wrong code counts toward the lockout like a wrong password."""
+    from guanjia.core.http import client_ip
     from guanjia.core.services import note_login_failure
-    from guanjia.core.signals import client_ip
 
     if user.is_locked():
         request.session.pop(PENDING_KEY, None)

@@ -6,8 +6,6 @@ from django.dispatch import receiver
 from guanjia.core import audit
 from guanjia.core.http import client_ip
 
-__all__ = ["client_ip"]  # imported from here by forms and pages; X-Forwarded-For is read in http
-
 
 @receiver(user_logged_in, dispatch_uid="guanjia-audit-login")
 def _logged_in(sender, request, user, **kwargs) -> None:

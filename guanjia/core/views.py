@@ -43,6 +43,7 @@ from guanjia.core.forms import (
     form_errors_message,
 )
 from guanjia.core.home import home_sections
+from guanjia.core.http import client_ip
 from guanjia.core.models import (
     AuditRecord,
     CalendarDay,
@@ -55,7 +56,6 @@ from guanjia.core.models import (
     User,
 )
 from guanjia.core.roles import Role
-from guanjia.core.signals import client_ip
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -49,7 +49,9 @@ def visit_calendar(request: AuthedRequest) -> HttpResponse:
 def visit_new(request: AuthedRequest, enterprise: int) -> HttpResponse:
     """Record a visit to one of the steward's enterprises, raising its problems as appeals."""
     # Only the enterprise's own steward: any other enterprise is out of scope, a 404.
-    target = get_object_or_404(Enterprise.objects.filter(steward=request.user), pk=enterprise)
+    target = get_object_or_404(
+        Enterprise.objects.visible_to(request.user).filter(steward=request.user), pk=enterprise
+    )
     if request.method == "POST" and "more" in request.POST:
         # "Add another problem": the same page again with one more blank block, nothing saved.
         form = VisitForm(initial=request.POST.dict())
