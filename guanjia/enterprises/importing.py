@@ -61,6 +61,7 @@ from guanjia.core import audit, bulk
 from guanjia.core.errors import Conflict, NotAllowed, ServiceError
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import Role
+from guanjia.enterprises import signals
 from guanjia.enterprises.models import (
     Contact,
     Enterprise,
@@ -1288,6 +1289,7 @@ def write_rows(job: ImportJob, rows: list[ParsedRow], steward_ids: dict[str, int
     enterprise_fields = ("uscc", *EDITABLE_FIELDS, "zone_id", "steward_id", "created_at", "updated_at")
     with transaction.atomic():
         tag_ids = _ensure_tags({name for row in rows for name in row.tags})
+        written: list[int] = []
         for start in range(0, len(rows), WRITE_BATCH):
             chunk = rows[start : start + WRITE_BATCH]
             stewards = [steward_ids[row.steward] if row.steward else None for row in chunk]
@@ -1345,6 +1347,8 @@ def write_rows(job: ImportJob, rows: list[ParsedRow], steward_ids: dict[str, int
                 ("enterprise_id", "tag_id"),
                 [(ids[row.uscc], tag_ids[name]) for row in chunk for name in row.tags],
             )
+            written.extend(ids[code] for code in codes)
+        signals.enterprises_changed.send(sender=Enterprise, ids=written)
         audit.record(
             by,
             "enterprise.import",

@@ -21,6 +21,7 @@ from guanjia.core.errors import Conflict, NotAllowed, ServiceError
 from guanjia.core.models import OrgUnit, RoleGrant, User
 from guanjia.core.roles import REGISTRY_KEEPERS, Role
 from guanjia.core.services import check_new_password
+from guanjia.enterprises import signals
 from guanjia.enterprises.models import (
     TIER_ORDER,
     Contact,
@@ -118,6 +119,8 @@ def update_enterprise(
             summary=f"修改企业 {enterprise.name}",
             detail={"fields": sorted(changes), "tags_changed": tags is not None},
         )
+        if changes:
+            signals.enterprises_changed.send(sender=Enterprise, ids=[enterprise.pk])
     for key, value in changes.items():
         setattr(enterprise, key, value)
     enterprise.version += 1
@@ -187,6 +190,13 @@ def assign_steward(
                 enterprise,
                 summary=f"{enterprise.name} 的服务管家调整为 {steward}",
                 detail={"from": enterprise.steward_id, "to": steward.pk, "reason": reason},
+            )
+            signals.steward_changed.send(
+                sender=Enterprise,
+                enterprise=enterprise,
+                previous_id=enterprise.steward_id,
+                steward=steward,
+                by=by,
             )
     except IntegrityError as exc:
         raise Conflict(
