@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from guanjia.appeals import api as appeals_api
+from guanjia.campaigns import api as campaigns_api
 from guanjia.core import api as core_api
 from guanjia.enterprises import api as enterprises_api
 from guanjia.visits import api as visits_api
@@ -13,10 +14,12 @@ core_api.register(router)
 enterprises_api.register(router)
 appeals_api.register(router)
 visits_api.register(router)
+campaigns_api.register(router)
 
 urlpatterns = [
     path("", include(router.urls)),
     *enterprises_api.extra_urlpatterns,
     *appeals_api.extra_urlpatterns,
     *visits_api.extra_urlpatterns,
+    *campaigns_api.extra_urlpatterns,
 ]

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "guanjia.enterprises",
     "guanjia.appeals",
     "guanjia.visits",
+    "guanjia.campaigns",
 ]
 
 MIDDLEWARE = [
@@ -243,6 +244,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets share the field name "status" (appeals and campaigns): each gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "guanjia.appeals.models.Status",
+        "CampaignStatusEnum": "guanjia.campaigns.models.CampaignStatus",
+    },
     # No call out at run time: Swagger UI would otherwise send the schema to its online validator.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }

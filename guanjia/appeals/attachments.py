@@ -33,7 +33,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
 from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -435,9 +435,9 @@ def stage(files: Sequence[UploadedFile]) -> list[StagedFile]:
     return staged
 
 
-def _store(appeal: Appeal, staged: Sequence[StagedFile], *, by: User, now: datetime) -> list[Attachment]:
-    """Move staged files into place and record them, with the timeline event and the audit record."""
-    placed: list[Path] = []
+def place(staged: Sequence[StagedFile]) -> list[str]:
+    """Move staged files to new random storage keys, in order; the caller records them in the database
+    and calls unplace(keys) if that fails. A failure here removes what was already moved."""
     keys: list[str] = []
     try:
         for item in staged:
@@ -445,8 +445,24 @@ def _store(appeal: Appeal, staged: Sequence[StagedFile], *, by: User, now: datet
             target = stored_path(key)
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
             os.replace(item.temp, target)
-            placed.append(target)
             keys.append(key)
+    except BaseException:
+        unplace(keys)
+        raise
+    return keys
+
+
+def unplace(keys: Iterable[str]) -> None:
+    """Remove stored files whose database rows were not written (the transaction rolled back)."""
+    for key in keys:
+        stored_path(key).unlink(missing_ok=True)
+
+
+def _store(appeal: Appeal, staged: Sequence[StagedFile], *, by: User, now: datetime) -> list[Attachment]:
+    """Move staged files into place and record them, with the timeline event and the audit record."""
+    keys: list[str] = []
+    try:
+        keys = place(staged)
         with transaction.atomic():
             # Judge against the status as it is now, not as the caller read it.
             current = Appeal.objects.filter(pk=appeal.pk).values_list("status", flat=True).first()
@@ -490,8 +506,7 @@ def _store(appeal: Appeal, staged: Sequence[StagedFile], *, by: User, now: datet
                 },
             )
     except BaseException:
-        for path in placed:
-            path.unlink(missing_ok=True)
+        unplace(keys)
         raise
     return rows
 
@@ -529,26 +544,44 @@ def submit_with_attachments(
 # --- serving ---------------------------------------------------------------------------------
 
 
-def _ascii_fallback(attachment: Attachment) -> str:
-    name = attachment.name
+def _ascii_fallback(name: str, pk: int) -> str:
     if re.fullmatch(r"[A-Za-z0-9._ ()\-]+", name):
         return name
     extension = os.path.splitext(name)[1]
     extension = extension if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", extension) else ""
-    return f"attachment-{attachment.pk}{extension}"
+    return f"attachment-{pk}{extension}"
+
+
+def open_stored(storage_key: str, *, what: str) -> BinaryIO:
+    """The stored file of a key, open for reading; Http404 (and an error in the log) when it is missing."""
+    try:
+        return stored_path(storage_key).open("rb")
+    except (OSError, ValueError):
+        # A restore without the attachments directory, or a file removed behind our back.
+        logger.error("%s (%s) is missing from %s", what, storage_key, storage_root())
+        raise Http404(_("附件文件缺失，请联系系统管理员")) from None
+
+
+def file_response(
+    handle: BinaryIO, *, name: str, content_type: str, pk: int, inline: bool = False
+) -> FileResponse:
+    """A stored file's response: a download unless `inline` (images on a page), never sniffed or run."""
+    response = FileResponse(handle, content_type=content_type)
+    # RFC 6266 with an RFC 5987 UTF-8 name, and a plain ASCII name for clients that lack it.
+    response["Content-Disposition"] = (
+        f'{"inline" if inline else "attachment"}; filename="{_ascii_fallback(name, pk)}"; '
+        f"filename*=UTF-8''{quote(name, safe='')}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def download(attachment: Attachment, *, by: User, ip: str | None = None) -> FileResponse:
     """The file as a download (never shown inline), audited. The caller has checked that `by` sees
     the appeal (Appeal.objects.visible_to)."""
-    try:
-        handle = stored_path(attachment.storage_key).open("rb")
-    except (OSError, ValueError):
-        # A restore without the attachments directory, or a file removed behind our back.
-        logger.error(
-            "attachment %s (%s) is missing from %s", attachment.pk, attachment.storage_key, storage_root()
-        )
-        raise Http404(_("附件文件缺失，请联系系统管理员")) from None
+    handle = open_stored(attachment.storage_key, what=f"attachment {attachment.pk}")
     try:
         audit.record(
             by,
@@ -561,21 +594,23 @@ def download(attachment: Attachment, *, by: User, ip: str | None = None) -> File
     except BaseException:
         handle.close()
         raise
-    response = FileResponse(handle, content_type=attachment.content_type)
-    # RFC 6266 with an RFC 5987 UTF-8 name, and a plain ASCII name for clients that lack it.
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{_ascii_fallback(attachment)}\"; filename*=UTF-8''{quote(attachment.name, safe='')}"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(handle, name=attachment.name, content_type=attachment.content_type, pk=attachment.pk)
 
 
 # --- leftovers ----------------------------------------------------------------------------
 
 
 ORPHAN_AGE = timedelta(days=1)
+# Models whose `storage_key` column names a stored file: Attachment, and those of apps that store
+# their files here too (visits' photos register in their AppConfig.ready), so that their files are
+# not taken for orphans.
+_key_holders: list[type[models.Model]] = [Attachment]
+
+
+def register_key_holder(model: type[models.Model]) -> None:
+    """Let an app that stores files with place() keep them from remove_orphans."""
+    if model not in _key_holders:
+        _key_holders.append(model)
 
 
 def remove_orphans(now: datetime | None = None, *, older_than: timedelta = ORPHAN_AGE) -> int:
@@ -598,7 +633,11 @@ def remove_orphans(now: datetime | None = None, *, older_than: timedelta = ORPHA
     keys = list(candidates)
     for start in range(0, len(keys), 500):
         batch = keys[start : start + 500]
-        known = set(Attachment.objects.filter(storage_key__in=batch).values_list("storage_key", flat=True))
+        known: set[str] = set()
+        for holder in _key_holders:
+            known.update(
+                holder._default_manager.filter(storage_key__in=batch).values_list("storage_key", flat=True)
+            )
         for key in batch:
             if key not in known:
                 candidates[key].unlink(missing_ok=True)

@@ -19,6 +19,8 @@ NAVIGATION = [
     (_("我的诉求"), "appeals:mine", {Role.ENTERPRISE_USER}),
     (_("我服务企业的诉求"), "appeals:stewarded", {Role.STEWARD}),
     (_("走访"), "visits:calendar", {Role.STEWARD, Role.DISPATCHER, Role.SUPERVISOR}),
+    (_("走访督查"), "visits:overdue", {Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER}),
+    (_("专项行动"), "campaigns:list", {Role.STEWARD, Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER}),
     (_("诉求受理"), "appeals:queue", {Role.DISPATCHER}),
     (_("部门工作台"), "appeals:worklist", {Role.HANDLER, Role.DEPARTMENT_HEAD}),
     (_("诉求总览"), "appeals:list", {Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER}),

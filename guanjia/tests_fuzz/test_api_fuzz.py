@@ -154,6 +154,8 @@ def _pool_name(path: str, parameter: str) -> str:
         ("/api/enterprises/", "enterprise"),
         ("/api/appeal-categories/", "category"),
         ("/api/department-webhooks/", "webhook"),
+        ("/api/visits/", "visit"),
+        ("/api/visit-plans/", "visit_plan"),
     ):
         if path.startswith(prefix):
             return pool

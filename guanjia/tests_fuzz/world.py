@@ -20,13 +20,16 @@ from rest_framework.authtoken.models import Token
 
 from guanjia.appeals import attachments, lifecycle
 from guanjia.appeals.models import Appeal, AppealCategory, Channel, Extension, Outcome, Rating, Review
+from guanjia.campaigns import services as campaign_services
+from guanjia.campaigns.demo import DEMO_NAME as DEMO_CAMPAIGN
+from guanjia.campaigns.models import Campaign, CampaignTarget
 from guanjia.core import webhooks
 from guanjia.core.models import DepartmentWebhook, OrgUnit, User
 from guanjia.core.roles import Role
 from guanjia.enterprises.models import Enterprise, EnterpriseMembership
 from guanjia.enterprises.uscc import with_check_digit
 from guanjia.visits import services as visit_services
-from guanjia.visits.models import Visit
+from guanjia.visits.models import Visit, VisitPhoto
 
 # Smaller than `make demo`'s 320 enterprises: the same shapes (every role, appeals in every state)
 # in about a fifth of the time.
@@ -224,6 +227,27 @@ def build_world() -> World:
     assert visited is not None
     visit = Visit.objects.visible_to(users["steward"]).order_by("pk").first()
     assert visit is not None  # guanjia/visits/demo.py records some
+    photographed = visit_services.record_visit(
+        visited,
+        by=users["steward"],
+        visited_on=visit_services.today(),
+        mode="onsite",
+        our_side="服务管家",
+        their_side="企业负责人",
+        summary="现场查看",
+        photos=[SimpleUploadedFile("现场.png", b"\x89PNG\r\n\x1a\n" + bytes(32), content_type="image/png")],
+    )
+    plannable = list(
+        Enterprise.objects.filter(steward=users["steward"]).exclude(pk=visited.pk).order_by("pk")[:2]
+    )
+    assert len(plannable) == 2
+    planned = visit_services.plan_visit(plannable[0], on=visit_services.today(), by=users["steward"])
+    # The demo's running campaign (guanjia/campaigns/demo.py), one of its targets and a steward to take it.
+    campaign = Campaign.objects.get(name=DEMO_CAMPAIGN)
+    campaign_target = CampaignTarget.objects.filter(campaign=campaign).order_by("pk").first()
+    assert campaign_target is not None
+    taker = campaign_services.stewards_for(campaign).exclude(pk=campaign_target.steward_id or 0).first()
+    assert taker is not None
     positives = [
         Positive("GET /api/visits/", "steward", query={"mode": "onsite"}),
         Positive("GET /api/visits/{id}/", "steward", {"id": visit.pk}),
@@ -241,6 +265,60 @@ def build_world() -> World:
             },
         ),
         Positive("GET /api/visit-schedule/", "supervisor", query={"overdue": True}),
+        Positive(
+            "GET /api/visits/{id}/photos/{photo}/",
+            "steward",
+            {"id": photographed.pk, "photo": photographed.photos.get().pk},
+        ),
+        Positive(
+            "PATCH /api/visit-schedule/{enterprise}/",
+            "supervisor",
+            {"enterprise": visited.pk},
+            body={"interval_days": 45},
+        ),
+        Positive("GET /api/visit-plans/", "steward"),
+        Positive("GET /api/visit-plans/{id}/", "supervisor", {"id": planned.pk}),
+        Positive(
+            "POST /api/visit-plans/",
+            "steward",
+            body={"enterprise": plannable[1].pk, "planned_on": visit_services.today().isoformat()},
+        ),
+        Positive("DELETE /api/visit-plans/{id}/", "steward", {"id": planned.pk}),
+        Positive("GET /api/visit-overdue/by-zone/", "leader"),
+        Positive("GET /api/visit-overdue/by-steward/", "supervisor", query={"zone": zone.pk}),
+        Positive("GET /api/campaigns/", "leader", query={"status": "running"}),
+        Positive(
+            "POST /api/campaigns/",
+            "dispatcher",
+            body={
+                "name": "助力解难题",
+                "starts_on": visit_services.today().isoformat(),
+                "ends_on": visit_services.today().isoformat(),
+            },
+        ),
+        Positive("GET /api/campaigns/{id}/", "supervisor", {"id": campaign.pk}),
+        Positive(
+            "PATCH /api/campaigns/{id}/",
+            "dispatcher",
+            {"id": campaign.pk},
+            body={"description": "冬季走访第二轮", "version": campaign.version},
+        ),
+        Positive("GET /api/campaigns/{id}/coverage/", "leader", {"id": campaign.pk}),
+        Positive(
+            "GET /api/campaigns/{id}/targets/", "dispatcher", {"id": campaign.pk}, query={"visited": False}
+        ),
+        Positive(
+            "POST /api/campaigns/{id}/targets/",
+            "dispatcher",
+            {"id": campaign.pk},
+            body={"filters": {"tiers": ["general"]}},
+        ),
+        Positive(
+            "POST /api/campaigns/{id}/targets/assign/",
+            "dispatcher",
+            {"id": campaign.pk},
+            body={"to_steward": taker.pk, "targets": [campaign_target.pk]},
+        ),
         Positive("GET /api/appeal-categories/", "dispatcher"),
         Positive("GET /api/appeal-categories/{id}/", "dispatcher", {"id": appeals.category.pk}),
         Positive("GET /api/appeals/", "enterprise_user", query={"status": "submitted"}),
@@ -524,6 +602,17 @@ def _seeds(
             ),
             "review_id": list(Review.objects.filter(appeal__in=appeals).values_list("pk", flat=True)[:5]),
             "rating_id": list(Rating.objects.filter(appeal__in=appeals).values_list("pk", flat=True)[:5]),
+            "visit": list(
+                Visit.objects.visible_to(user).done().order_by("-pk").values_list("pk", flat=True)[:5]
+            ),
+            "visit_plan": list(
+                Visit.objects.visible_to(user).plans().order_by("pk").values_list("pk", flat=True)[:5]
+            ),
+            "photo": list(
+                VisitPhoto.objects.filter(visit__in=Visit.objects.visible_to(user)).values_list(
+                    "pk", flat=True
+                )[:5]
+            ),
         }
     # A number past every id, so a seeded case can also meet a missing object.
     top = Appeal.objects.aggregate(top=Max("pk"))["top"] or 0

@@ -93,6 +93,8 @@ ALL_HANDLERS = (HANDLER, HANDLER_X, HANDLER_Z, CO, HEAD, HEAD_X)
 KPI_READERS = (DISP, DISP_X, SUP, LEADER, HEAD, HEAD_X)  # appeals.api.KPI_READERS
 # appeals.api.StaffOrSysadmin: every business role but the enterprise user, and the system admin.
 CONFIG_READERS = tuple(a for a in LOGGED_IN if a not in (NOROLE, ENT, ENT_X, SEC, AUD))
+# Who reads campaigns (campaigns.services.may_view): the zone's overseers and the stewards.
+CAMPAIGN_READERS = (STEWARD, STEWARD_X, DISP, DISP_X, SUP, LEADER)
 # Who is sent to a URL whose answer is the same for everyone (Row.sample).
 PUBLIC_SAMPLE = (ANON, NOROLE, ENT, SYS)
 
@@ -653,6 +655,37 @@ MATRIX: list[Row] = [
         ok=[STEWARD, DISP, SUP, LEADER, PROMOTER],
         not_found=[STEWARD_X, DISP_X],
     ),
+    R("visits:plan", GET, "visit_enterprise", default=FORBIDDEN, ok=[STEWARD], not_found=[STEWARD_X]),
+    R(
+        "visits:plan",
+        POST,
+        "visit_enterprise",
+        body="visit_plan",
+        default=FORBIDDEN,
+        ok=[STEWARD],
+        not_found=[STEWARD_X],
+    ),
+    R("visits:cancel_plan", POST, "visit_plan", default=FORBIDDEN, ok=[STEWARD], not_found=[STEWARD_X]),
+    R(
+        "visits:photo",
+        GET,
+        "visit_photo",
+        default=FORBIDDEN,
+        ok=[STEWARD, DISP, SUP, LEADER, PROMOTER],
+        not_found=[STEWARD_X, DISP_X],
+    ),
+    R("visits:schedule", GET, "visit_schedule", default=FORBIDDEN, ok=[DISP, SUP], not_found=[DISP_X]),
+    R(
+        "visits:schedule",
+        POST,
+        "visit_schedule",
+        body="visit_interval",
+        default=FORBIDDEN,
+        ok=[DISP, SUP],
+        not_found=[DISP_X],
+    ),
+    R("visits:overdue", GET, default=FORBIDDEN, ok=[DISP, DISP_X, SUP, LEADER], note="the user's zones"),
+    R("visits:overdue_list", GET, default=FORBIDDEN, ok=[DISP, DISP_X, SUP, LEADER], note="the user's zones"),
     # --- API: visits and the visit schedule ------------------------------------------------------------
     R("visit-list", GET, default=FORBIDDEN, ok=[STEWARD, STEWARD_X, *ZONE_WIDE], note="a scoped list"),
     R(
@@ -679,6 +712,108 @@ MATRIX: list[Row] = [
         ok=[STEWARD, STEWARD_X, *ZONE_WIDE],
         note="a scoped list",
     ),
+    R(
+        "visit-schedule-detail",
+        PATCH,
+        "visit_schedule",
+        body="api:visit_interval",
+        default=FORBIDDEN,
+        ok=[DISP, SUP],
+        not_found=[DISP_X],
+    ),
+    R(
+        "visit-photo",
+        GET,
+        "api_visit_photo",
+        default=FORBIDDEN,
+        ok=[STEWARD, DISP, SUP, LEADER, PROMOTER],
+        not_found=[STEWARD_X, DISP_X],
+    ),
+    R("visit-plan-list", GET, default=FORBIDDEN, ok=[STEWARD, STEWARD_X, *ZONE_WIDE], note="a scoped list"),
+    R(
+        "visit-plan-list",
+        POST,
+        body="api:visit_plan",
+        default=FORBIDDEN,
+        ok=[STEWARD],
+        bad_input=[STEWARD_X],
+        note="another steward's enterprise 'does not exist' in the body (400)",
+    ),
+    R(
+        "visit-plan-detail",
+        GET,
+        "visit_plan",
+        default=FORBIDDEN,
+        ok=[STEWARD, DISP, SUP, LEADER, PROMOTER],
+        not_found=[STEWARD_X, DISP_X],
+    ),
+    R("visit-plan-detail", DELETE, "visit_plan", default=FORBIDDEN, ok=[STEWARD], not_found=[STEWARD_X]),
+    R("visit-overdue-by-zone", GET, default=FORBIDDEN, ok=[DISP, DISP_X, SUP, LEADER]),
+    R("visit-overdue-by-steward", GET, default=FORBIDDEN, ok=[DISP, DISP_X, SUP, LEADER]),
+    # --- campaigns (专项行动): the zone's dispatchers and supervisors keep them, leaders read them, a
+    # steward sees those where it has targets; another zone's staff get 404 (zone A's campaign) ---------
+    R("campaigns:list", GET, default=FORBIDDEN, ok=CAMPAIGN_READERS, note="a scoped list"),
+    R("campaigns:new", GET, default=FORBIDDEN, ok=[DISP, DISP_X, SUP]),
+    R(
+        "campaigns:new",
+        POST,
+        body="campaign",
+        default=FORBIDDEN,
+        ok=[DISP, SUP],
+        invalid=[DISP_X],
+        note="zone A is not among another zone's dispatcher's choices",
+    ),
+    *[
+        R(
+            name,
+            GET,
+            "campaign",
+            default=FORBIDDEN,
+            ok=[STEWARD, DISP, SUP, LEADER],
+            not_found=[STEWARD_X, DISP_X],
+        )
+        for name in ("campaigns:detail", "campaigns:problems")
+    ],
+    *[
+        R(name, method, "campaign", body=body, default=FORBIDDEN, ok=[DISP, SUP], not_found=[DISP_X])
+        for name, body in (
+            ("campaigns:edit", "campaign_edit"),
+            ("campaigns:targets-add", "campaign_targets_add"),
+            ("campaigns:targets-import", "campaign_import"),
+            ("campaigns:targets-assign", "campaign_assign"),
+        )
+        for method in (GET, POST)
+    ],
+    # --- API: campaigns ------------------------------------------------------------------------------
+    R("campaign-list", GET, default=FORBIDDEN, ok=CAMPAIGN_READERS, note="a scoped list"),
+    R(
+        "campaign-list",
+        POST,
+        body="api:campaign",
+        default=FORBIDDEN,
+        ok=[DISP, SUP],
+        bad_input=[DISP_X],
+        note="a zone out of the caller's scope 'does not exist' in the body (400)",
+    ),
+    *[
+        R(
+            name,
+            GET,
+            "campaign",
+            default=FORBIDDEN,
+            ok=[STEWARD, DISP, SUP, LEADER],
+            not_found=[STEWARD_X, DISP_X],
+        )
+        for name in ("campaign-detail", "campaign-coverage", "campaign-targets")
+    ],
+    *[
+        R(name, method, "campaign", body=body, default=FORBIDDEN, ok=[DISP, SUP], not_found=[DISP_X])
+        for name, method, body in (
+            ("campaign-detail", PATCH, "api:campaign_patch"),
+            ("campaign-targets", POST, "api:campaign_targets"),
+            ("campaign-assign-targets", POST, "api:campaign_assign"),
+        )
+    ],
     # --- Django admin: a read-only window for the system admin; others are sent to the login ------
     R("admin:index", GET, default=LOGIN, ok=[SYS]),
     R("admin:app_list", GET, "admin_app", default=LOGIN, ok=[SYS]),

@@ -10,7 +10,7 @@ Everything lives in zone A (高新区), for ent_a1 (served by steward_a), with �
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -29,12 +29,14 @@ from guanjia.appeals.models import (
     RatingLevel,
     Review,
 )
+from guanjia.campaigns import services as campaign_services
+from guanjia.campaigns.models import CampaignTarget
 from guanjia.core import notifications
 from guanjia.core.models import CalendarDay, DepartmentWebhook, OrgUnit, User
 from guanjia.core.roles import Role
 from guanjia.enterprises import services as enterprise_services
 from guanjia.enterprises.models import EnterpriseMembership, ImportJob
-from guanjia.testing import PASSWORD, USCC_A1, Cast, build_cast, make_user
+from guanjia.testing import PASSWORD, USCC_A1, Cast, build_cast, make_enterprise, make_user
 from guanjia.visits import services as visit_services
 
 # A valid USCC (GB 32100 check digit) that no enterprise of the cast uses, for the create pages.
@@ -208,13 +210,45 @@ def build_world() -> World:
             our_side="张管家",
             their_side="王经理",
             summary="了解经营情况",
+            photos=[
+                SimpleUploadedFile("现场.png", b"\x89PNG\r\n\x1a\n" + bytes(32), content_type="image/png")
+            ],
+        ),
+        # A plan of another enterprise of steward_a (ent_a1 stays free for the "plan a visit" rows).
+        "visit_plan": visit_services.plan_visit(
+            make_enterprise("91320500MA1MTRX00X", "矩阵计划企业", cast.zone_a, cast.steward_a),
+            on=visit_services.today(),
+            by=cast.steward_a,
         ),
         "calendar_day": CalendarDay.objects.create(
             date=date(2031, 1, 2), is_workday=False, name="矩阵测试", created_by=cast.sysadmin
         ),
     }
+    objects["campaign"] = _campaign(cast)
+    objects["campaign_target"] = CampaignTarget.objects.get(
+        campaign=objects["campaign"], enterprise=cast.ent_a1
+    )
     assert Rating.objects.filter(pk=rating.pk).exists()
     return World(cast=cast, actors=actors, appeals=appeals, objects=objects)
+
+
+def _campaign(cast: Cast) -> Any:
+    """A running campaign of zone A by its dispatcher; targets ent_a1 (steward_a) and ent_a2 (steward_a2)."""
+    today = visit_services.today()
+    campaign = campaign_services.create_campaign(
+        name="新春访万企",
+        starts_on=today - timedelta(days=10),
+        ends_on=today + timedelta(days=20),
+        zones=[cast.zone_a],
+        by=cast.dispatcher_a,
+    )
+    campaign_services.add_target_pairs(
+        campaign,
+        [(cast.ent_a1.pk, cast.steward_a.pk), (cast.ent_a2.pk, cast.steward_a2.pk)],
+        by=cast.dispatcher_a,
+        source="matrix",
+    )
+    return campaign
 
 
 # --- what fills a URL's arguments (Row.target) ---------------------------------------------------
@@ -249,6 +283,11 @@ def url_kwargs(world: World, target: str) -> dict[str, Any]:
         "api_rating": {"pk": appeal["rated"].pk, "rating_id": objects["rating"].pk},
         "visit_enterprise": {"enterprise": cast.ent_a1.pk},
         "visit": {"pk": objects["visit"].pk},
+        "campaign": {"pk": objects["campaign"].pk},
+        "visit_plan": {"pk": objects["visit_plan"].pk},
+        "visit_photo": {"pk": objects["visit"].photos.get().pk},
+        "api_visit_photo": {"pk": objects["visit"].pk, "photo": objects["visit"].photos.get().pk},
+        "visit_schedule": {"enterprise": cast.ent_a1.pk},
     }
     return known[target]
 
@@ -453,6 +492,37 @@ def body(world: World, name: str) -> dict[str, Any]:
             "summary": "上门走访",
             "appeals": [{"title": "用电增容", "body": "新产线需要增容。"}],
         },
+        "visit_plan": {"planned_on": visit_services.today().isoformat(), "plan_note": "了解用工需求"},
+        "api:visit_plan": {"enterprise": cast.ent_a1.pk, "planned_on": visit_services.today().isoformat()},
+        "visit_interval": {"interval_days": "21", "seen": ""},
+        "api:visit_interval": {"interval_days": 21},
     }
+    today = visit_services.today()
+    campaign = {
+        "name": "助力解难题",
+        "starts_on": today.isoformat(),
+        "ends_on": (today + timedelta(days=30)).isoformat(),
+        "zones": [cast.zone_a.pk],
+    }
+    bodies.update(
+        {
+            "campaign": campaign,
+            "campaign_edit": {**campaign, "version": objects["campaign"].version},
+            "campaign_targets_add": {"tiers": ["key"], "add": "1"},
+            "campaign_import": lambda: {
+                "file": SimpleUploadedFile(
+                    "targets.csv", f"统一社会信用代码\n{USCC_A1}\n".encode(), "text/csv"
+                )
+            },
+            "campaign_assign": {"to": cast.steward_a2.pk, "targets": [objects["campaign_target"].pk]},
+            "api:campaign": campaign,
+            "api:campaign_patch": {"description": "第二轮", "version": objects["campaign"].version},
+            "api:campaign_targets": {"filters": {"tiers": ["key"]}},
+            "api:campaign_assign": {
+                "to_steward": cast.steward_a2.pk,
+                "targets": [objects["campaign_target"].pk],
+            },
+        }
+    )
     made = bodies[name]
     return made() if callable(made) else dict(made)

@@ -1,5 +1,6 @@
-"""Demo visits: gj_steward1 has past visits, some enterprises overdue, some due this week, and one
-visit that raised an appeal. Every other enterprise gets its schedule row in one bulk pass."""
+"""Demo visits: gj_steward1 has past visits, some enterprises overdue, some due this week, one
+visit that raised an appeal, and two planned visits. Every other enterprise gets its schedule row in
+one bulk pass."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def add_demo_visits(sender: Any, *, units: dict[str, OrgUnit], rng: random.Rando
     steward = User.objects.filter(username=DEMO_STEWARD).first()
     if steward is None:
         return
-    enterprises = list(Enterprise.objects.filter(steward=steward).order_by("pk")[:8])
+    enterprises = list(Enterprise.objects.filter(steward=steward).order_by("pk")[:10])
+    planned, enterprises = enterprises[8:], enterprises[:8]
     today = services.today()
     for index, enterprise in enumerate(enterprises):
         interval = services.interval_for(enterprise.tier)
@@ -50,3 +52,8 @@ def add_demo_visits(sender: Any, *, units: dict[str, OrgUnit], rng: random.Rando
             explained="研发费用加计扣除、稳岗返还政策",
             problems=problems,
         )
+    # Two planned visits: one in two days, one in ten (the calendar's 本周/本月计划).
+    for offset, enterprise, note in zip(
+        (2, 10), planned, ("了解用工需求", "宣讲研发费用加计扣除政策"), strict=False
+    ):
+        services.plan_visit(enterprise, on=today + timedelta(days=offset), by=steward, note=note)

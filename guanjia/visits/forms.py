@@ -8,10 +8,13 @@ from django import forms
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
+from guanjia.appeals.forms import MultipleFileField, MultipleFileInput
 from guanjia.appeals.models import AppealCategory
 from guanjia.core.models import User
 from guanjia.visits import services
-from guanjia.visits.models import Visit
+from guanjia.visits.models import Visit, VisitSchedule
+
+REQUIRED_ON_RECORD = ("visited_on", "our_side", "their_side", "summary")
 
 
 class VisitForm(forms.ModelForm):
@@ -35,9 +38,21 @@ class VisitForm(forms.ModelForm):
             "explained": forms.Textarea(attrs={"rows": 2}),
         }
 
+    # On a phone `capture` opens the camera; the page adds a second input for the photo album.
+    photos = MultipleFileField(
+        label=_("现场照片"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["visited_on"].initial = services.today()
+        self.fields["photos"].help_text = _("可多张，一次最多 %(count)s 张；PNG、JPEG、GIF、WebP 图片") % {
+            "count": services.MAX_PHOTOS
+        }
+        for name in REQUIRED_ON_RECORD:  # blank at the database level only because a plan has none
+            self.fields[name].required = True
         for name, field in self.fields.items():
             if name != "mode":
                 field.widget.attrs.setdefault("class", "form-control")
@@ -94,3 +109,33 @@ class StewardChoiceForm(forms.Form):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["steward"]).queryset = stewards
         self.fields["steward"].widget.attrs["class"] = "form-select"
+
+
+class PlanForm(forms.Form):
+    """安排走访: a day from today on and, optionally, what the visit is for."""
+
+    planned_on = forms.DateField(
+        label=_("计划走访日期"), widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+    )
+    plan_note = forms.CharField(
+        label=_("计划事项"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+        help_text=_("选填，如：了解用工需求、宣讲研发费用加计扣除政策"),
+    )
+
+    def clean_planned_on(self):
+        day = self.cleaned_data["planned_on"]
+        if day < services.today():
+            raise forms.ValidationError(_("计划走访日期不能早于今天"))
+        return day
+
+
+class IntervalForm(forms.ModelForm):
+    """The zone's dispatcher or supervisor sets an enterprise's own cadence (blank: the tier's default)."""
+
+    class Meta:
+        model = VisitSchedule
+        fields = ["interval_days"]
+        widgets = {"interval_days": forms.NumberInput(attrs={"class": "form-control", "min": 1, "max": 366})}

@@ -12,20 +12,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from types import EllipsisType
 
-from django.db import transaction
-from django.db.models import Case, F, IntegerField, QuerySet, When
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Case, IntegerField, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanjia.appeals import lifecycle
+from guanjia.appeals import attachments, lifecycle
 from guanjia.appeals.models import Appeal, AppealCategory, Channel
 from guanjia.core import audit, workcalendar
-from guanjia.core.errors import NotAllowed, ServiceError
+from guanjia.core.errors import Conflict, NotAllowed, ServiceError
 from guanjia.core.models import User
 from guanjia.core.roles import Role
 from guanjia.enterprises.models import Enterprise, Tier
-from guanjia.visits.models import Mode, Visit, VisitAppeal, VisitSchedule
+from guanjia.visits.models import Mode, Visit, VisitAppeal, VisitPhoto, VisitSchedule
 
 # DESIGN.md "Visits": 重点 monthly, 规上 every two months, 一般 every quarter — in calendar days.
 KEY_INTERVAL_DAYS = 30
@@ -44,7 +46,11 @@ SCHEDULE_TIER_ORDER = Case(
     output_field=IntegerField(),
 )
 MAX_PROBLEMS = 10  # appeals raised from one visit
+MAX_PHOTOS = attachments.MAX_FILES  # per visit
+PHOTO_TYPES = frozenset({attachments.PNG, attachments.JPEG, attachments.GIF, attachments.WEBP})
 BATCH = 2000
+# What the recomputation reads of an enterprise: a 100k-row import fetches no more than this.
+SCHEDULE_FIELDS = ("pk", "tier", "created_at")
 
 
 def today() -> date:
@@ -83,7 +89,6 @@ def refresh_schedule(enterprise: Enterprise, *, last_visit_on: date | None = Non
         last = max(filter(None, [last_visit_on, row.last_visit_on if row else None]), default=None)
         due = next_due(_anchor(enterprise, last), interval_for(enterprise.tier, override))
         values = {
-            "tier": enterprise.tier,
             "last_visit_on": last,
             "next_due": due,
             "updated_at": timezone.now(),
@@ -93,56 +98,49 @@ def refresh_schedule(enterprise: Enterprise, *, last_visit_on: date | None = Non
 
 
 def _recompute(enterprises: Sequence[Enterprise]) -> int:
-    """Compute the rows of a batch of enterprises: missing ones created, the others rewritten."""
+    """Compute the rows of a batch of enterprises: missing ones created, changed ones rewritten."""
     rows = VisitSchedule.objects.in_bulk([e.pk for e in enterprises])
     now = timezone.now()
     new, changed = [], []
+    due_of: dict[tuple[date, int], date] = {}  # an import's rows share a few anchors and intervals
     for enterprise in enterprises:
         row = rows.get(enterprise.pk)
-        last = row.last_visit_on if row else None
-        due = next_due(
-            _anchor(enterprise, last), interval_for(enterprise.tier, row.interval_days if row else None)
+        key = (
+            _anchor(enterprise, row.last_visit_on if row else None),
+            interval_for(enterprise.tier, row.interval_days if row else None),
         )
+        if key not in due_of:
+            due_of[key] = next_due(*key)
+        due = due_of[key]
         if row is None:
-            new.append(
-                VisitSchedule(
-                    enterprise=enterprise,
-                    tier=enterprise.tier,
-                    last_visit_on=None,
-                    next_due=due,
-                    updated_at=now,
-                )
-            )
-        elif row.next_due != due or row.tier != enterprise.tier:
-            row.next_due, row.tier, row.updated_at = due, enterprise.tier, now
+            new.append(VisitSchedule(enterprise=enterprise, last_visit_on=None, next_due=due, updated_at=now))
+        elif row.next_due != due:
+            row.next_due, row.updated_at = due, now
             changed.append(row)
-    VisitSchedule.objects.bulk_create(new, ignore_conflicts=True)
-    VisitSchedule.objects.bulk_update(changed, ["next_due", "tier", "updated_at"])
+    VisitSchedule.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+    VisitSchedule.objects.bulk_update(changed, ["next_due", "updated_at"], batch_size=500)
     return len(new) + len(changed)
 
 
-def sync_schedules(enterprises: QuerySet[Enterprise]) -> int:
-    """Create the rows that bulk imports left missing and recompute those whose tier changed.
+def recompute_schedules(ids: Iterable[int], *, batch: int = BATCH) -> int:
+    """Recompute the rows of these enterprises in batches, in the caller's transaction.
 
-    Enterprises imported in bulk send no post_save signal, and a tier change is an UPDATE: the due
-    lists call this on their scope first, so a list is never wrong; it costs one anti-join when
-    nothing is stale.
+    The receiver of enterprises_changed (an import, a tier change) and of a new enterprise: the
+    import's transaction holds its writes, so the rows commit or roll back with the enterprises.
     """
-    stale = enterprises.filter(visit_schedule__isnull=True) | enterprises.exclude(
-        visit_schedule__tier=F("tier")
-    )
+    ids = sorted(set(ids))
     done = 0
-    ids = list(stale.values_list("pk", flat=True).distinct())
-    for start in range(0, len(ids), BATCH):
-        done += _recompute(list(Enterprise.objects.filter(pk__in=ids[start : start + BATCH])))
+    for start in range(0, len(ids), batch):
+        chunk = list(Enterprise.objects.filter(pk__in=ids[start : start + batch]).only(*SCHEDULE_FIELDS))
+        done += _recompute(chunk)
     return done
 
 
 def reschedule_all(*, batch: int = BATCH) -> int:
-    """Recompute every enterprise's row in batches (after a calendar change or a bulk import)."""
+    """Recompute every enterprise's row in batches (after a calendar change), one short transaction each."""
     done, last_pk = 0, 0
     while True:
-        chunk = list(Enterprise.objects.filter(pk__gt=last_pk).order_by("pk")[:batch])
+        chunk = list(Enterprise.objects.filter(pk__gt=last_pk).only(*SCHEDULE_FIELDS).order_by("pk")[:batch])
         if not chunk:
             return done
         with transaction.atomic():
@@ -150,22 +148,40 @@ def reschedule_all(*, batch: int = BATCH) -> int:
         last_pk = chunk[-1].pk
 
 
-def set_interval(enterprise: Enterprise, interval_days: int | None, *, by: User) -> VisitSchedule:
-    """Override (or, with None, reset) an enterprise's cadence; the zone's dispatcher or supervisor."""
+def set_interval(
+    enterprise: Enterprise, interval_days: int | None, *, by: User, was: int | None | EllipsisType = ...
+) -> VisitSchedule:
+    """Override (or, with None, reset) an enterprise's cadence; the zone's dispatcher or supervisor.
+
+    `was` is the override the caller showed (None: the default); if someone changed it since, the
+    conditional UPDATE matches no row and the caller is told, rather than one change silently losing.
+    """
     if not (by.has_any_role({Role.DISPATCHER, Role.SUPERVISOR}) and enterprise.zone_id in by.zone_ids()):
         raise NotAllowed(_("只有本园区的受理员或效能督查可以调整走访周期"))
     if interval_days is not None and not 1 <= interval_days <= 366:
         raise ServiceError(_("走访周期（天）须在 1 到 366 之间"))
     with transaction.atomic():
-        refresh_schedule(enterprise)
-        VisitSchedule.objects.filter(enterprise=enterprise).update(interval_days=interval_days)
+        refresh_schedule(enterprise)  # the row exists from here on, locked where the database can
+        rows = VisitSchedule.objects.filter(enterprise=enterprise)
+        if not isinstance(was, EllipsisType):
+            rows = rows.filter(interval_days=was)
+        if rows.update(interval_days=interval_days) != 1:
+            current = VisitSchedule.objects.get(enterprise=enterprise).interval_days
+            raise Conflict(
+                _("%(name)s 的走访周期刚被他人调整为 %(days)s，请刷新后再试")
+                % {"name": enterprise.name, "days": current or _("默认")}
+            )
         row = refresh_schedule(enterprise)
         audit.record(
             by,
             "visit.set_interval",
             enterprise,
             summary=f"{enterprise.name} 走访周期调整为 {interval_days or '默认'}",
-            detail={"interval_days": interval_days, "next_due": row.next_due.isoformat()},
+            detail={
+                "interval_days": interval_days,
+                "was": None if isinstance(was, EllipsisType) else was,
+                "next_due": row.next_due.isoformat(),
+            },
         )
     return row
 
@@ -186,6 +202,25 @@ def may_record(user: User, enterprise: Enterprise) -> bool:
     return user.has_role(Role.STEWARD) and enterprise.steward_id == user.pk
 
 
+def stage_photos(files: Sequence[UploadedFile]) -> list[attachments.StagedFile]:
+    """Check a visit's photos by their content and keep them in temporary files (outside any
+    transaction, like an appeal's attachments); anything but an image refuses the whole upload."""
+    if len(files) > MAX_PHOTOS:
+        raise attachments.AttachmentRefused(
+            _("一次走访最多上传 %(max)s 张照片，您选择了 %(count)s 张")
+            % {"max": MAX_PHOTOS, "count": len(files)}
+        )
+    staged = attachments.stage(files)
+    for item in staged:
+        if item.kind not in PHOTO_TYPES:
+            attachments.discard(staged)
+            raise attachments.AttachmentRefused(
+                _("“%(name)s”不是照片，不能作为走访照片上传（允许：PNG、JPEG、GIF、WebP 图片）")
+                % {"name": item.name}
+            )
+    return staged
+
+
 def record_visit(
     enterprise: Enterprise,
     *,
@@ -200,10 +235,19 @@ def record_visit(
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
     problems: Iterable[Problem] = (),
+    photos: Sequence[UploadedFile] = (),
+    plan: Visit | None = None,
 ) -> Visit:
-    """The enterprise's steward records a visit and raises its problems as appeals: all, or nothing."""
+    """The enterprise's steward records a visit, its photos and its problems (as appeals): all, or nothing.
+
+    With `plan`, that planned row is filled in; without, the enterprise's open plan (if any) is, since
+    the visit it planned has now been made; otherwise a new row is written. A plan is done once: the
+    conditional UPDATE on "still not done" lets one of two concurrent recordings fill it.
+    """
     if not may_record(by, enterprise):
         raise NotAllowed(_("只有该企业的服务管家可以登记走访"))
+    if plan is not None and plan.enterprise_id != enterprise.pk:
+        raise ServiceError(_("该走访计划不属于 %(name)s") % {"name": enterprise.name})
     if visited_on > today():
         raise ServiceError(_("走访日期：不能晚于今天"))
     if mode not in Mode.values:
@@ -214,50 +258,169 @@ def record_visit(
     problems = list(problems)
     if len(problems) > MAX_PROBLEMS:
         raise ServiceError(_("一次走访最多提出 %(max)s 项诉求") % {"max": MAX_PROBLEMS})
-    with transaction.atomic():
-        visit = Visit.objects.create(
-            zone_id=enterprise.zone_id,
-            enterprise=enterprise,
-            steward=by,
-            visited_on=visited_on,
-            mode=mode,
-            our_side=our_side.strip(),
-            their_side=their_side.strip(),
-            summary=summary.strip(),
-            explained=explained.strip(),
-            location=location.strip(),
-            latitude=latitude,
-            longitude=longitude,
-        )
-        appeals: list[Appeal] = []
-        for number, problem in enumerate(problems, start=1):
-            try:
-                appeal = lifecycle.submit_appeal(
-                    enterprise,
-                    title=problem.title,
-                    body=problem.body,
-                    channel=Channel.STEWARD,
-                    category=problem.category,
-                    by=by,
+    staged = stage_photos(photos) if photos else []
+    keys: list[str] = []
+    try:
+        keys = attachments.place(staged)
+        with transaction.atomic():
+            visit = _write_visit(
+                enterprise,
+                plan=plan,
+                values={
+                    "zone_id": enterprise.zone_id,
+                    "steward": by,
+                    "visited_on": visited_on,
+                    "mode": mode,
+                    "our_side": our_side.strip(),
+                    "their_side": their_side.strip(),
+                    "summary": summary.strip(),
+                    "explained": explained.strip(),
+                    "location": location.strip(),
+                    "latitude": latitude,
+                    "longitude": longitude,
+                    "recorded_at": timezone.now(),
+                },
+            )
+            stored = VisitPhoto.objects.bulk_create(
+                VisitPhoto(
+                    visit=visit,
+                    name=item.name,
+                    content_type=item.kind.content_type,
+                    size=item.size,
+                    sha256=item.sha256,
+                    storage_key=key,
+                    uploaded_by=by,
+                    uploaded_at=visit.recorded_at,
                 )
-            except ServiceError as exc:
-                raise ServiceError(_("第 %(n)s 项诉求：%(error)s") % {"n": number, "error": exc}) from exc
-            VisitAppeal.objects.create(visit=visit, appeal=appeal)
-            appeals.append(appeal)
-        schedule = refresh_schedule(enterprise, last_visit_on=visited_on)
+                for item, key in zip(staged, keys, strict=True)
+            )
+            appeals: list[Appeal] = []
+            for number, problem in enumerate(problems, start=1):
+                try:
+                    appeal = lifecycle.submit_appeal(
+                        enterprise,
+                        title=problem.title,
+                        body=problem.body,
+                        channel=Channel.STEWARD,
+                        category=problem.category,
+                        by=by,
+                    )
+                except ServiceError as exc:
+                    raise ServiceError(_("第 %(n)s 项诉求：%(error)s") % {"n": number, "error": exc}) from exc
+                VisitAppeal.objects.create(visit=visit, appeal=appeal)
+                appeals.append(appeal)
+            schedule = refresh_schedule(enterprise, last_visit_on=visited_on)
+            audit.record(
+                by,
+                "visit.record",
+                visit,
+                summary=f"登记走访 #{visit.pk}：{enterprise.name}（{visited_on}）",
+                detail={
+                    "enterprise": enterprise.pk,
+                    "mode": mode,
+                    "planned_on": visit.planned_on.isoformat() if visit.planned_on else None,
+                    "appeals": [a.pk for a in appeals],
+                    "photos": [{"id": p.pk, "name": p.name, "sha256": p.sha256} for p in stored],
+                    "next_due": schedule.next_due.isoformat(),
+                },
+            )
+    except BaseException:
+        attachments.unplace(keys)  # the rows that named them were rolled back
+        raise
+    finally:
+        attachments.discard(staged)
+    return visit
+
+
+def _write_visit(enterprise: Enterprise, *, plan: Visit | None, values: dict) -> Visit:
+    """Fill the plan in (the given one, else the enterprise's open one) or create the visit's row."""
+    explicit = plan is not None
+    if plan is None:
+        plan = Visit.objects.plans().filter(enterprise=enterprise).first()
+    if plan is not None:
+        filled = Visit.objects.filter(pk=plan.pk, enterprise=enterprise, visited_on__isnull=True).update(
+            **values
+        )
+        if filled == 1:
+            return Visit.objects.get(pk=plan.pk)
+        if explicit:
+            raise Conflict(_("该走访计划已登记或已取消，请刷新后再试"))
+        # Someone recorded (or cancelled) the open plan meanwhile: this visit is a visit of its own.
+    return Visit.objects.create(enterprise=enterprise, **values)
+
+
+# --- planning a visit ------------------------------------------------------------------------------
+
+
+def plan_visit(enterprise: Enterprise, *, on: date, by: User, note: str = "") -> Visit:
+    """The enterprise's steward plans a visit for a day from today on; one open plan per enterprise."""
+    if not may_record(by, enterprise):
+        raise NotAllowed(_("只有该企业的服务管家可以安排走访计划"))
+    if on < today():
+        raise ServiceError(_("计划走访日期：不能早于今天"))
+    note = note.strip()
+    if len(note) > 200:
+        raise ServiceError(_("计划事项：最多 200 个字"))
+    existing = Visit.objects.plans().filter(enterprise=enterprise).first()
+    if existing is not None:
+        raise ServiceError(
+            _("%(name)s 已有 %(day)s 的走访计划；请先登记或取消该计划")
+            % {"name": enterprise.name, "day": existing.planned_on.isoformat() if existing.planned_on else ""}
+        )
+    try:
+        with transaction.atomic():
+            plan = Visit.objects.create(
+                zone_id=enterprise.zone_id,
+                enterprise=enterprise,
+                steward=by,
+                planned_on=on,
+                plan_note=note,
+            )
+            audit.record(
+                by,
+                "visit.plan",
+                plan,
+                summary=f"安排走访计划 #{plan.pk}：{enterprise.name}（{on}）",
+                detail={"enterprise": enterprise.pk, "planned_on": on.isoformat()},
+            )
+    except IntegrityError as exc:  # the partial unique index: a plan made at the same moment won
+        raise Conflict(_("%(name)s 刚被安排了走访计划，请刷新后查看") % {"name": enterprise.name}) from exc
+    return plan
+
+
+def cancel_plan(plan: Visit, *, by: User) -> None:
+    """The enterprise's steward cancels an open plan (one that is not done yet)."""
+    if not may_record(by, plan.enterprise):
+        raise NotAllowed(_("只有该企业的服务管家可以取消走访计划"))
+    with transaction.atomic():
+        removed, _rows = Visit.objects.filter(pk=plan.pk, visited_on__isnull=True).delete()
+        if not removed:
+            raise Conflict(_("该走访计划已登记或已取消，请刷新后再试"))
         audit.record(
             by,
-            "visit.record",
-            visit,
-            summary=f"登记走访 #{visit.pk}：{enterprise.name}（{visited_on}）",
-            detail={
-                "enterprise": enterprise.pk,
-                "mode": mode,
-                "appeals": [a.pk for a in appeals],
-                "next_due": schedule.next_due.isoformat(),
-            },
+            "visit.cancel_plan",
+            object_type="visits.visit",
+            object_id=str(plan.pk),
+            summary=f"取消走访计划 #{plan.pk}：{plan.enterprise.name}（{plan.planned_on}）",
+            detail={"enterprise": plan.enterprise_id, "planned_on": str(plan.planned_on)},
         )
-    return visit
+
+
+def hand_over_plans(enterprise: Enterprise, *, steward: User, by: User | None) -> int:
+    """The enterprise's open plans go with it to its new steward (the receiver of steward_changed,
+    inside assign_steward's transaction); the visits already made keep the steward who made them."""
+    moved = (
+        Visit.objects.plans().filter(enterprise=enterprise).exclude(steward=steward).update(steward=steward)
+    )
+    if moved:
+        audit.record(
+            by,
+            "visit.plan_handover",
+            enterprise,
+            summary=f"{enterprise.name} 的走访计划移交给 {steward}",
+            detail={"to": steward.pk, "plans": moved},
+        )
+    return moved
 
 
 # --- due lists -------------------------------------------------------------------------------------
@@ -265,7 +428,10 @@ def record_visit(
 
 @dataclass
 class DueLists:
-    """A steward's enterprises by when their visit is due (Beijing dates)."""
+    """A steward's enterprises by when their visit is due (Beijing dates), and its planned visits.
+
+    Due rows carry `.plan`: the enterprise's open plan, or None.
+    """
 
     today: date
     week_end: date
@@ -273,11 +439,12 @@ class DueLists:
     overdue: list[VisitSchedule] = field(default_factory=list)
     this_week: list[VisitSchedule] = field(default_factory=list)
     this_month: list[VisitSchedule] = field(default_factory=list)
+    plans_week: list[Visit] = field(default_factory=list)  # a plan whose day has passed stays here
+    plans_month: list[Visit] = field(default_factory=list)
 
 
 def schedules_of(enterprises: QuerySet[Enterprise]) -> QuerySet[VisitSchedule]:
-    """The schedule rows of a scope, made complete and current first (see sync_schedules)."""
-    sync_schedules(enterprises)
+    """The schedule rows of a scope (a read: the rows are kept current by the signal receivers)."""
     return VisitSchedule.objects.filter(enterprise__in=enterprises.values("pk"))
 
 
@@ -293,8 +460,21 @@ def due_lists(steward: User, *, on: date | None = None) -> DueLists:
         .select_related("enterprise")
         .order_by("next_due", SCHEDULE_TIER_ORDER, "enterprise__name")
     )
+    plans = list(
+        Visit.objects.plans()
+        .filter(steward=steward)
+        .select_related("enterprise")
+        .order_by("planned_on", "pk")
+    )
+    plan_of = {plan.enterprise_id: plan for plan in plans}
     lists = DueLists(today=day, week_end=week_end, month_end=month_end)
+    for plan in plans:
+        if plan.planned_on is not None and plan.planned_on <= week_end:
+            lists.plans_week.append(plan)
+        elif plan.planned_on is not None and plan.planned_on <= month_end:
+            lists.plans_month.append(plan)
     for row in rows:
+        row.plan = plan_of.get(row.enterprise_id)  # type: ignore[attr-defined]
         if row.next_due < day:
             lists.overdue.append(row)
         elif row.next_due <= week_end:

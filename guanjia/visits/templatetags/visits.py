@@ -19,8 +19,8 @@ register = template.Library()
 def visit_origin(context: dict[str, Any], appeal: Any) -> SafeString | str:
     request = context.get("request")
     user = getattr(request, "user", None)
-    visit = Visit.objects.visible_to(user).filter(appeal_links__appeal=appeal).first()
-    if visit is None:
+    visit = Visit.objects.visible_to(user).done().filter(appeal_links__appeal=appeal).first()
+    if visit is None or visit.visited_on is None:  # appeals are raised from visits made, never plans
         return ""
     label = _("来自走访 #%(pk)s（%(day)s）") % {"pk": visit.pk, "day": visit.visited_on.isoformat()}
     return format_html(

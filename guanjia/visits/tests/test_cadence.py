@@ -40,8 +40,7 @@ def test_next_due_for_each_tier_from_registration(cast, tier, expected):
 
 def test_a_new_enterprise_gets_its_schedule_row_on_creation(cast):
     row = VisitSchedule.objects.get(enterprise=cast.ent_a1)  # written by the post_save hook
-    assert row.tier == cast.ent_a1.tier
-    assert row.next_due >= services.today()
+    assert row.next_due == services.next_due(services.today(), services.interval_for(cast.ent_a1.tier))
 
 
 def test_the_interval_constants_follow_the_design():
@@ -91,14 +90,44 @@ def test_only_the_zones_keepers_override(cast):
         services.set_interval(cast.ent_a1, 7, by=cast.steward_a)
 
 
-def test_a_tier_change_or_a_missing_row_is_picked_up_by_the_due_lists(cast):
+def test_a_tier_change_through_update_enterprise_moves_next_due(cast):
+    from guanjia.enterprises.services import update_enterprise
+
     enterprise = _registered_on(cast.ent_a1, date(2026, 3, 2), Tier.GENERAL)
     services.refresh_schedule(enterprise)
-    Enterprise.objects.filter(pk=enterprise.pk).update(tier=Tier.KEY)  # as update_enterprise does
-    VisitSchedule.objects.filter(enterprise=cast.ent_a2).delete()  # as a bulk import leaves it
-    services.sync_schedules(Enterprise.objects.filter(zone=cast.zone_a))
+    assert VisitSchedule.objects.get(enterprise=enterprise).next_due == date(2026, 6, 1)
+    update_enterprise(enterprise, data={"tier": Tier.KEY}, by=cast.dispatcher_a)
     assert VisitSchedule.objects.get(enterprise=enterprise).next_due == date(2026, 4, 1)
-    assert VisitSchedule.objects.filter(enterprise=cast.ent_a2).exists()
+    # A change of another field leaves the row alone (the override, the last visit stay too).
+    services.set_interval(enterprise, 14, by=cast.dispatcher_a)
+    update_enterprise(enterprise, data={"address": "星湖街 1 号"}, by=cast.dispatcher_a)
+    row = VisitSchedule.objects.get(enterprise=enterprise)
+    assert (row.interval_days, row.next_due) == (14, date(2026, 3, 16))
+
+
+def test_enterprises_changed_recomputes_in_batches(cast, django_assert_max_num_queries):
+    from guanjia.enterprises import signals
+
+    VisitSchedule.objects.all().delete()  # as a bulk insert leaves them
+    ids = [cast.ent_a1.pk, cast.ent_a2.pk, cast.ent_b1.pk]
+    with django_assert_max_num_queries(4 * 3):  # per batch: enterprises, rows, calendar token, insert
+        assert services.recompute_schedules(ids, batch=1) == 3
+    assert VisitSchedule.objects.count() == 3
+    VisitSchedule.objects.all().delete()
+    signals.enterprises_changed.send(sender=Enterprise, ids=ids)
+    assert set(VisitSchedule.objects.values_list("enterprise_id", flat=True)) == set(ids)
+
+
+def test_a_calendar_change_moves_the_due_dates(cast, django_capture_on_commit_callbacks):
+    from guanjia.core import services as core_services
+
+    enterprise = _registered_on(cast.ent_a1, date(2026, 3, 2), Tier.KEY)
+    services.refresh_schedule(enterprise)
+    assert VisitSchedule.objects.get(enterprise=enterprise).next_due == date(2026, 4, 1)
+    sysadmin = cast.sysadmin
+    with django_capture_on_commit_callbacks(execute=True):
+        core_services.set_calendar_day(date(2026, 4, 1), is_workday=False, name="临时休息", by=sysadmin)
+    assert VisitSchedule.objects.get(enterprise=enterprise).next_due == date(2026, 4, 2)
 
 
 def test_reschedule_command_recomputes_every_row(cast):

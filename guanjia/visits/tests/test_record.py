@@ -52,6 +52,7 @@ def test_steward_records_a_visit_that_raises_an_appeal_linked_both_ways(cast, lo
     page = client.get(f"/visits/{visit.pk}/").content.decode()
     assert f"/appeals/{appeal.pk}/" in page
     page = client.get(f"/appeals/{appeal.pk}/").content.decode()
+    assert visit.visited_on is not None
     assert f"来自走访 #{visit.pk}（{visit.visited_on.isoformat()}）" in page
     assert f"/visits/{visit.pk}/" in page
     # the enterprise user sees the appeal, but not the visit behind it
