@@ -72,24 +72,28 @@ def add_demo_campaign(sender: Any, *, units: dict[str, OrgUnit], rng: random.Ran
     due_today = _due_today_enterprise(steward, today)
     if due_today is not None:
         services.add_target_pairs(campaign, [(due_today.pk, steward.pk)], by=dispatcher, source="demo")
-    targets = (
+    targets = list(
         CampaignTarget.objects.filter(campaign=campaign, steward__isnull=False)
         .select_related("enterprise", "enterprise__steward")
         .order_by("pk")
     )
+    # Half of all targets visited: gj_steward1 one of its own (the rest wait for it, the demo's
+    # "my targets"), the other stewards the others until half the list is covered.
+    to_visit = CampaignTarget.objects.filter(campaign=campaign).count() // 2
+    targets.sort(key=lambda target: target.enterprise.steward_id != steward.pk)
     own_visited = False
     problems = list(PROBLEMS)
     for index, target in enumerate(targets):
         enterprise = target.enterprise
+        if to_visit == 0:
+            break
         if enterprise.pk == getattr(due_today, "pk", None) or enterprise.steward is None:
             continue
         if enterprise.steward == steward:
-            # gj_steward1 visits one of its targets; the rest wait for it (the demo's "my targets").
             if own_visited:
                 continue
             own_visited = True
-        elif index % 2:
-            continue
+        to_visit -= 1
         raised = [visit_services.Problem(*problems.pop())] if problems and index % 5 == 0 else []
         visit_services.record_visit(
             enterprise,
