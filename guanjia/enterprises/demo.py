@@ -40,6 +40,7 @@ from guanjia.enterprises.uscc import with_check_digit
 DEMO_PASSWORD = "Guanjia-demo-2026"
 DEFAULT_SEED = 2026
 DEFAULT_ENTERPRISES = 320
+REGISTERED_WITHIN_DAYS = 100
 # Newly registered enterprises left without a steward, so that the balancing suggestion has work.
 UNASSIGNED_PER_ZONE = 2
 
@@ -561,6 +562,11 @@ def build_demo(*, seed: int = DEFAULT_SEED, enterprises: int = DEFAULT_ENTERPRIS
         for item in planned:
             item.enterprise.zone = units[f"{CITY[0]}-{item.zone.key}"]
         assignments = _assign_stewards(planned, stewards, rng)
+        # Registered on the platform over the last hundred days, drawn from a stream of their own (the
+        # rest of the demo stays as it was): visit schedules fall due at different times, some overdue.
+        joined, now = random.Random(seed + 1), timezone.now()
+        for item in planned:
+            item.enterprise.created_at = now - timedelta(days=joined.randrange(REGISTERED_WITHIN_DAYS))
         Enterprise.objects.bulk_create(item.enterprise for item in planned)
         for item in planned:
             for contact in item.contacts:
