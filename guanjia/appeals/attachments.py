@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import quote
 
 from django.conf import settings
@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guanjia.appeals import lifecycle
-from guanjia.appeals.models import Appeal, Assignment, Attachment, Status
+from guanjia.appeals.models import Appeal, Assignment, Attachment, Status, StoredFile
 from guanjia.core import audit
 from guanjia.core.errors import NotAllowed, ServiceError
 from guanjia.core.models import User
@@ -49,6 +49,7 @@ from guanjia.core.roles import Role
 from guanjia.enterprises.models import Enterprise, EnterpriseMembership
 
 logger = logging.getLogger(__name__)
+StoredFileT = TypeVar("StoredFileT", bound=StoredFile)
 
 MAX_FILES = 10  # per upload
 CHUNK = 64 * 1024
@@ -458,6 +459,32 @@ def unplace(keys: Iterable[str]) -> None:
         stored_path(key).unlink(missing_ok=True)
 
 
+def save_rows(
+    model: type[StoredFileT],
+    staged: Sequence[StagedFile],
+    keys: Sequence[str],
+    *,
+    by: User,
+    at: datetime,
+    **owner: Any,
+) -> list[StoredFileT]:
+    """Record placed files as rows of `model` (an appeals.models.StoredFile), `owner` naming what they
+    belong to (appeal=…, visit=…); bulk_create sets primary keys on PostgreSQL and SQLite (RETURNING)."""
+    return model._default_manager.bulk_create(
+        model(
+            name=item.name,
+            content_type=item.kind.content_type,
+            size=item.size,
+            sha256=item.sha256,
+            storage_key=key,
+            uploaded_by=by,
+            uploaded_at=at,
+            **owner,
+        )
+        for item, key in zip(staged, keys, strict=True)
+    )
+
+
 def _store(appeal: Appeal, staged: Sequence[StagedFile], *, by: User, now: datetime) -> list[Attachment]:
     """Move staged files into place and record them, with the timeline event and the audit record."""
     keys: list[str] = []
@@ -471,20 +498,7 @@ def _store(appeal: Appeal, staged: Sequence[StagedFile], *, by: User, now: datet
             appeal.status = current
             if not may_attach(appeal, by):
                 raise NotAllowed(_("该诉求已办结或不予受理，只有本园区的受理员可以再添加附件"))
-            rows = Attachment.objects.bulk_create(
-                Attachment(
-                    appeal=appeal,
-                    name=item.name,
-                    content_type=item.kind.content_type,
-                    size=item.size,
-                    sha256=item.sha256,
-                    storage_key=key,
-                    uploaded_by=by,
-                    uploaded_at=now,
-                )
-                for item, key in zip(staged, keys, strict=True)
-            )
-            # bulk_create sets primary keys on PostgreSQL and SQLite alike (RETURNING).
+            rows = save_rows(Attachment, staged, keys, by=by, at=now, appeal=appeal)
             lifecycle.record(
                 appeal,
                 "attach",

@@ -566,10 +566,10 @@ class Review(models.Model):
         return f"{self.appeal_id} {self.get_kind_display()}"
 
 
-class Attachment(models.Model):
-    """A file of an appeal, stored outside the web root under a random key; served to viewers only."""
+class StoredFile(models.Model):
+    """A file checked and stored by guanjia.appeals.attachments: outside the web root, under a random
+    key, its user-given name kept here only. An appeal's attachment and a visit's photo are ones."""
 
-    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="attachments")
     name = models.CharField(_("文件名"), max_length=200)
     content_type = models.CharField(_("文件类型"), max_length=100)
     size = models.PositiveIntegerField(_("大小（字节）"))
@@ -579,9 +579,18 @@ class Attachment(models.Model):
     uploaded_at = models.DateTimeField(_("上传时间"))
 
     class Meta:
-        verbose_name = _("附件")
-        verbose_name_plural = _("附件")
-        ordering = ["uploaded_at", "id"]
+        abstract = True
 
     def __str__(self) -> str:
         return self.name
+
+
+class Attachment(StoredFile):
+    """A file of an appeal, served to the appeal's viewers only."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="attachments")
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["uploaded_at", "id"]

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from guanjia.appeals.models import StoredFile
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import ZONE_WIDE_ROLES, Role
 from guanjia.enterprises.models import Enterprise
@@ -169,24 +170,14 @@ class VisitAppeal(models.Model):
         return f"{self.visit_id} → {self.appeal_id}"
 
 
-class VisitPhoto(models.Model):
-    """A photo taken on a visit: checked by its content and stored like an appeal's attachment
-    (guanjia.appeals.attachments: outside the web root, under a random key); served to those who
+class VisitPhoto(StoredFile):
+    """A photo taken on a visit, checked and stored like an appeal's attachment; served to those who
     see the visit."""
 
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="photos")
-    name = models.CharField(_("文件名"), max_length=200)
-    content_type = models.CharField(_("文件类型"), max_length=100)
-    size = models.PositiveIntegerField(_("大小（字节）"))
-    sha256 = models.CharField(max_length=64)
-    storage_key = models.CharField(max_length=100, unique=True)
-    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("走访照片")
         verbose_name_plural = _("走访照片")
         ordering = ["visit", "id"]
-
-    def __str__(self) -> str:
-        return self.name

@@ -281,19 +281,7 @@ def record_visit(
                     "recorded_at": timezone.now(),
                 },
             )
-            stored = VisitPhoto.objects.bulk_create(
-                VisitPhoto(
-                    visit=visit,
-                    name=item.name,
-                    content_type=item.kind.content_type,
-                    size=item.size,
-                    sha256=item.sha256,
-                    storage_key=key,
-                    uploaded_by=by,
-                    uploaded_at=visit.recorded_at,
-                )
-                for item, key in zip(staged, keys, strict=True)
-            )
+            stored = attachments.save_rows(VisitPhoto, staged, keys, by=by, at=visit.recorded_at, visit=visit)
             appeals: list[Appeal] = []
             for number, problem in enumerate(problems, start=1):
                 try:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, Min, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from guanjia.core.models import OrgUnit, User
 from guanjia.enterprises.models import Enterprise
@@ -20,32 +21,48 @@ from guanjia.visits.services import today
 
 
 @dataclass(frozen=True)
-class ZoneOverdue:
-    """One zone's enterprises, how many of them are overdue, and the oldest overdue due date."""
+class Overdue:
+    """A group's enterprises, how many of them are overdue, and the oldest overdue due date."""
 
-    zone: OrgUnit
     enterprises: int
     overdue: int
     oldest_due: date | None
 
     @property
     def share(self) -> float:
-        """Overdue / enterprises, 0 when the zone has none."""
+        """Overdue / enterprises, 0 for a group without enterprises."""
         return self.overdue / self.enterprises if self.enterprises else 0.0
 
 
-@dataclass(frozen=True)
-class StewardOverdue:
-    """One steward's enterprises (steward None: enterprises with no steward) and its overdue ones."""
+@dataclass(frozen=True, kw_only=True)
+class ZoneOverdue(Overdue):
+    zone: OrgUnit
+
+    @property
+    def label(self) -> str:
+        return self.zone.name
+
+    @property
+    def query(self) -> str:
+        """The overdue list's filter for this row."""
+        return f"zone={self.zone.pk}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StewardOverdue(Overdue):
+    """steward None: the enterprises with no steward."""
 
     steward: User | None
-    enterprises: int
-    overdue: int
-    oldest_due: date | None
 
     @property
-    def share(self) -> float:
-        return self.overdue / self.enterprises if self.enterprises else 0.0
+    def label(self) -> str:
+        if self.steward is None:
+            return _("（未分配管家）")
+        return self.steward.full_name or self.steward.username
+
+    @property
+    def query(self) -> str:
+        return f"steward={self.steward.pk if self.steward else 'none'}"
 
 
 def _counts(zone_ids: list[int], group_by: str, day: date) -> list[dict]:
@@ -98,8 +115,7 @@ def overdue_by_steward(zone_ids: list[int], *, on: date | None = None) -> list[S
     ]
 
     def order(item: StewardOverdue) -> tuple:
-        name = (item.steward.full_name or item.steward.username) if item.steward else ""
-        return (item.steward is None, -item.overdue, item.oldest_due or date.max, name)
+        return (item.steward is None, -item.overdue, item.oldest_due or date.max, item.label)
 
     return sorted(result, key=order)
 
