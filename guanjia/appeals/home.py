@@ -8,25 +8,9 @@ from django.utils.translation import gettext as _
 
 from guanjia.appeals import worklists
 from guanjia.appeals.models import OPEN_STATUSES, Appeal, Assignment, Escalation, Status
-from guanjia.core.home import HomeSection
+from guanjia.core.home import HomeSection, counts_section
 from guanjia.core.models import User
 from guanjia.core.roles import Role
-
-
-def _section(
-    title: str, cards: list[tuple[str, int, bool]], link: str, label: str, order: int
-) -> HomeSection:
-    """cards: (label, count, urgent) — urgent counts are shown in red when not zero."""
-    return HomeSection(
-        title,
-        "appeals/home_counts.html",
-        {
-            "cards": [{"label": c, "count": n, "urgent": u and n > 0} for c, n, u in cards],
-            "link": link,
-            "label": label,
-        },
-        order=order,
-    )
 
 
 def sections(user: User) -> list[HomeSection]:
@@ -39,7 +23,7 @@ def sections(user: User) -> list[HomeSection]:
             to_rate=Count("id", filter=Q(status=Status.ANSWERED)),
         )
         found.append(
-            _section(
+            counts_section(
                 _("我的诉求"),
                 [(_("办理中"), mine["open"], False), (_("待评价"), mine["to_rate"], True)],
                 "appeals:mine",
@@ -53,7 +37,7 @@ def sections(user: User) -> list[HomeSection]:
             to_rate=Count("id", filter=Q(status=Status.ANSWERED)),
         )
         found.append(
-            _section(
+            counts_section(
                 _("我服务企业的诉求"),
                 [
                     (_("办理中"), served["open"], False),
@@ -71,7 +55,7 @@ def sections(user: User) -> list[HomeSection]:
             returned=Count("id", filter=Q(status=Status.RETURNED)),
         )
         found.append(
-            _section(
+            counts_section(
                 _("诉求受理"),
                 [
                     (_("待受理"), queue["submitted"], False),
@@ -88,7 +72,7 @@ def sections(user: User) -> list[HomeSection]:
         # appeal waiting for material is in hand but never overdue (its clock stands still).
         work = worklists.worklist_counts(user, now)
         found.append(
-            _section(
+            counts_section(
                 _("部门工作台"),
                 [
                     (_("待签收"), work["sign"], False),
@@ -117,7 +101,7 @@ def sections(user: User) -> list[HomeSection]:
             assignment__answered_at__isnull=True,
         ).count()
         found.append(
-            _section(
+            counts_section(
                 _("诉求概况"),
                 [(_("办理中"), overview["open"], False), (_("答复超期"), late, True), (_("红牌"), red, True)],
                 "appeals:list",

@@ -21,6 +21,23 @@ class HomeSection:
     order: int = 100
 
 
+def counts_section(
+    title: str, cards: list[tuple[str, int, bool]], link: str, label: str, order: int
+) -> HomeSection:
+    """A row of counts and one button to where they are acted on. cards: (label, count, urgent);
+    an urgent count is shown in red when it is not zero."""
+    return HomeSection(
+        title,
+        "core/home_counts.html",
+        {
+            "cards": [{"label": c, "count": n, "urgent": u and n > 0} for c, n, u in cards],
+            "link": link,
+            "label": label,
+        },
+        order=order,
+    )
+
+
 SectionProvider = Callable[[User], list[HomeSection]]
 _providers: list[SectionProvider] = []
 

@@ -17,8 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from guanjia.appeals import attachments
 from guanjia.core.api import ErrorSerializer
+from guanjia.core.http import client_ip
 from guanjia.core.models import User
 from guanjia.core.roles import ZONE_WIDE_ROLES, Role
 from guanjia.enterprises.models import Enterprise
@@ -165,10 +165,7 @@ class VisitViewSet(
     def photo(self, request: Request, pk: str | None = None, photo: str | None = None) -> Any:
         visit = self.get_object()
         found = get_object_or_404(VisitPhoto.objects.filter(visit=visit), pk=photo)
-        handle = attachments.open_stored(found.storage_key, what=f"visit photo {found.pk}")
-        return attachments.file_response(
-            handle, name=found.name, content_type=found.content_type, pk=found.pk
-        )
+        return services.photo_response(found, by=_actor(request), download=True, ip=client_ip(request))
 
 
 @extend_schema_view(

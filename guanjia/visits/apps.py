@@ -45,13 +45,15 @@ class VisitsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from guanjia.appeals import attachments
-        from guanjia.core import backup, workcalendar
+        from guanjia.core import backup, home, workcalendar
         from guanjia.enterprises import signals
         from guanjia.enterprises.demo import demo_built
         from guanjia.enterprises.models import Enterprise
+        from guanjia.visits import home as visits_home
         from guanjia.visits.demo import add_demo_visits
         from guanjia.visits.models import VisitPhoto
 
+        home.register(visits_home.sections)
         post_save.connect(create_schedule, sender=Enterprise, dispatch_uid="guanjia-visits-schedule")
         signals.enterprises_changed.connect(recompute_changed, dispatch_uid="guanjia-visits-recompute")
         signals.steward_changed.connect(hand_over_plans, dispatch_uid="guanjia-visits-plan-handover")

@@ -17,6 +17,7 @@ from types import EllipsisType
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, QuerySet, When
+from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -320,6 +321,28 @@ def record_visit(
     return visit
 
 
+def photo_response(photo: VisitPhoto, *, by: User, download: bool, ip: str | None = None) -> FileResponse:
+    """A visit photo: shown inline on the visit's page, or downloaded — a download is audited, as an
+    appeal attachment's is. The caller has checked that `by` sees the visit (Visit.visible_to)."""
+    handle = attachments.open_stored(photo.storage_key, what=f"visit photo {photo.pk}")
+    if download:
+        try:
+            audit.record(
+                by,
+                "visit.photo_download",
+                photo,
+                summary=f"下载走访 #{photo.visit_id} 的照片 {photo.name}",
+                detail={"visit": photo.visit_id, "name": photo.name, "sha256": photo.sha256},
+                ip=ip,
+            )
+        except BaseException:
+            handle.close()
+            raise
+    return attachments.file_response(
+        handle, name=photo.name, content_type=photo.content_type, pk=photo.pk, inline=not download
+    )
+
+
 def _write_visit(enterprise: Enterprise, *, plan: Visit | None, values: dict) -> Visit:
     """Fill the plan in (the given one, else the enterprise's open one) or create the visit's row."""
     explicit = plan is not None
@@ -414,6 +437,11 @@ def hand_over_plans(enterprise: Enterprise, *, steward: User, by: User | None) -
 # --- due lists -------------------------------------------------------------------------------------
 
 
+def end_of_week(day: date) -> date:
+    """The Sunday of `day`'s week (weeks run Monday to Sunday, as in China)."""
+    return day + timedelta(days=6 - day.weekday())
+
+
 @dataclass
 class DueLists:
     """A steward's enterprises by when their visit is due (Beijing dates), and its planned visits.
@@ -439,7 +467,7 @@ def schedules_of(enterprises: QuerySet[Enterprise]) -> QuerySet[VisitSchedule]:
 def due_lists(steward: User, *, on: date | None = None) -> DueLists:
     """Overdue, due this week (through Sunday) and due later this month, for one steward."""
     day = on or today()
-    week_end = day + timedelta(days=6 - day.weekday())
+    week_end = end_of_week(day)
     month_end = (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     horizon = max(week_end, month_end)
     rows = (

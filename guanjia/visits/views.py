@@ -12,10 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from guanjia.appeals import attachments
 from guanjia.appeals.models import Appeal
 from guanjia.core.decorators import AuthedRequest, role_required
 from guanjia.core.errors import ServiceError
+from guanjia.core.http import client_ip
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import ZONE_WIDE_ROLES, Role
 from guanjia.enterprises.models import Enterprise
@@ -193,11 +193,8 @@ def photo(request: AuthedRequest, pk: int) -> HttpResponseBase:
     found = get_object_or_404(
         VisitPhoto.objects.filter(visit__in=Visit.objects.visible_to(request.user).values("pk")), pk=pk
     )
-    handle = attachments.open_stored(found.storage_key, what=f"visit photo {found.pk}")
     download = request.GET.get("download") == "1"
-    return attachments.file_response(
-        handle, name=found.name, content_type=found.content_type, pk=found.pk, inline=not download
-    )
+    return services.photo_response(found, by=request.user, download=download, ip=client_ip(request))
 
 
 @role_required(*OVERSEERS)

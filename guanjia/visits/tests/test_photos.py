@@ -13,6 +13,7 @@ from django.utils import timezone
 from guanjia.appeals import attachments, lifecycle
 from guanjia.appeals.models import Appeal
 from guanjia.core.errors import ServiceError
+from guanjia.core.models import AuditRecord
 from guanjia.visits import services
 from guanjia.visits.models import Mode, Visit, VisitPhoto
 
@@ -75,9 +76,14 @@ def test_photos_from_the_form_are_stored_and_shown_to_those_who_see_the_visit(ca
     assert shown.status_code == 200 and b"".join(shown.streaming_content) == JPEG
     assert shown["Content-Type"] == "image/jpeg" and shown["Content-Disposition"].startswith("inline;")
     assert shown["X-Content-Type-Options"] == "nosniff"
+    # Shown inline on the page: not audited; downloaded (page or API): audited, like an attachment.
+    assert not AuditRecord.objects.filter(action="visit.photo_download").exists()
     assert client.get(f"/visits/photos/{photos[0].pk}/?download=1")["Content-Disposition"].startswith(
         "attachment;"
     )
+    record = AuditRecord.objects.get(action="visit.photo_download")
+    assert (record.actor_id, record.object_id) == (cast.steward_a.pk, str(photos[0].pk))
+    assert record.detail["sha256"] == photos[0].sha256
     assert login(cast.supervisor_a).get(f"/visits/photos/{photos[1].pk}/").status_code == 200
     # Another zone's staff, another steward, the enterprise user: not theirs.
     assert login(cast.steward_b).get(f"/visits/photos/{photos[0].pk}/").status_code == 404
@@ -89,7 +95,9 @@ def test_photos_from_the_form_are_stored_and_shown_to_those_who_see_the_visit(ca
     url = body["photos"][0]["url"]
     assert url == f"/api/visits/{visit.pk}/photos/{photos[0].pk}/"
     assert client.get(url).status_code == 200
+    assert AuditRecord.objects.filter(action="visit.photo_download").count() == 2
     assert login(cast.steward_b).get(url).status_code == 404
+    assert AuditRecord.objects.filter(action="visit.photo_download").count() == 2
 
 
 def test_a_file_that_is_not_a_photo_refuses_the_visit_naming_it(cast, login, store):
