@@ -517,8 +517,10 @@ def problem_appeals(campaign: Campaign, targets: QuerySet[CampaignTarget] | None
     """The appeals raised from visits to the targets within the period, with `last_solved`."""
     if targets is None:
         targets = CampaignTarget.objects.filter(campaign=campaign)
+    # From the links (few: one per appeal raised on a visit) to their visits by primary key, rather
+    # than from the visits of every target: the visit table is the large one.
     links = VisitAppeal.objects.filter(
-        visit__enterprise_id__in=targets.values("enterprise_id"),
+        Exists(targets.filter(enterprise_id=OuterRef("visit__enterprise_id"))),
         visit__visited_on__gte=campaign.starts_on,
         visit__visited_on__lte=campaign.ends_on,
     )
@@ -545,38 +547,43 @@ def coverage(campaign: Campaign, *, steward: User | None = None) -> Coverage:
     targets = CampaignTarget.objects.filter(campaign=campaign)
     if steward is not None:
         targets = targets.filter(steward=steward)
-    rows = annotate_visited(campaign, targets).order_by()
+    # One pass over the targets, grouped by (zone, steward): both breakdowns are sums of its rows.
+    groups: list[dict[str, Any]] = [
+        dict(group)
+        for group in annotate_visited(campaign, targets)
+        .order_by()
+        .values("enterprise__zone_id", "steward_id")
+        .annotate(**_COUNTS)
+    ]
+    zone_sums: dict[int, Share] = {}
+    steward_sums: dict[int | None, Share] = {}
+    for group in groups:
+        for sums, key in ((zone_sums, group["enterprise__zone_id"]), (steward_sums, group["steward_id"])):
+            before = sums.get(key, Share(0, 0))
+            sums[key] = Share(before.visited + group["visited_count"], before.total + group["total"])
     zones = {z.pk: z for z in OrgUnit.objects.filter(pk__in=zone_ids_of(campaign))}
-    zone_counts: dict[int, dict[str, Any]] = {
-        row["enterprise__zone_id"]: dict(row)
-        for row in rows.values("enterprise__zone_id").annotate(**_COUNTS)
-    }
-    empty = {"visited_count": 0, "total": 0}
+    none = Share(0, 0)
     by_zone = [
         GroupShare(
-            visited=zone_counts.get(pk, empty)["visited_count"],
-            total=zone_counts.get(pk, empty)["total"],
+            visited=zone_sums.get(pk, none).visited,
+            total=zone_sums.get(pk, none).total,
             key=pk,
             name=zone.name,
         )
         for pk, zone in sorted(zones.items(), key=lambda item: item[1].code)
     ]
-    steward_counts: list[dict[str, Any]] = [
-        dict(row) for row in rows.values("steward_id").annotate(**_COUNTS)
-    ]
     names = {
-        user.pk: str(user)
-        for user in User.objects.filter(pk__in=[r["steward_id"] for r in steward_counts if r["steward_id"]])
+        user.pk: str(user) for user in User.objects.filter(pk__in=[k for k in steward_sums if k is not None])
     }
     by_steward = sorted(
         (
             GroupShare(
-                visited=row["visited_count"],
-                total=row["total"],
-                key=row["steward_id"],
-                name=names.get(row["steward_id"], "") if row["steward_id"] else _("未分配管家"),
+                visited=share.visited,
+                total=share.total,
+                key=key,
+                name=names.get(key, "") if key is not None else _("未分配管家"),
             )
-            for row in steward_counts
+            for key, share in steward_sums.items()
         ),
         key=lambda share: (share.key is None, share.name),
     )
