@@ -27,7 +27,7 @@ over random stewards and zones (p50, p95, max):
 Each operation is run once more with its queries captured, and every SELECT it sent is EXPLAINed
 (SQLite: EXPLAIN QUERY PLAN). It fails (exit status 2) if a plan reads the enterprise, visit or
 visit-schedule table in full — except where an operation counts every enterprise of its scope
-(overdue_by_zone and overdue_by_steward's totals, the coverage by zone): there PostgreSQL rightly
+(overdue_by_zone and overdue_by_steward's totals, the coverage by zone and its problems query): there PostgreSQL rightly
 reads the tables whole, and the plan is printed with the reason.
 
 SQLite: a fresh file under var/bench/visits-sqlite/. PostgreSQL: set DATABASE_URL (or
