@@ -35,8 +35,10 @@ import shutil
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 REPO = Path(__file__).resolve().parents[1]
@@ -116,6 +118,308 @@ def pick_state(rng: random.Random, cumulative: list[tuple[float, str]]) -> str:
     return "closed"
 
 
+@dataclass
+class Filled:
+    """What fill() made: the organisation, its people and enterprises, keyed by zone / department pk."""
+
+    zones: list[Any]
+    departments: dict[int, list[Any]]
+    dispatchers: dict[int, Any]
+    supervisors: dict[int, Any]
+    handlers: dict[int, Any]
+    enterprises: dict[int, list[int]]
+    categories: list[Any]
+    horizon: datetime
+
+
+def fill(n_appeals: int, n_zones: int, n_departments: int, rng: random.Random) -> Filled:  # noqa: C901, PLR0915
+    """Fill the (migrated, empty) database: organisation, people, enterprises, then n_appeals appeals
+    with their assignments and escalations (bulk), and rebuild the KPI rollups. Django must be set up."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from guanjia.appeals import escalation, rollups
+    from guanjia.appeals.defaults import ensure_default_categories
+    from guanjia.appeals.models import Appeal, Assignment, Channel, DailyRollup, Escalation, Status
+    from guanjia.core import workcalendar
+    from guanjia.core.models import OrgUnit, RoleGrant, User
+    from guanjia.core.roles import Role
+    from guanjia.enterprises.models import Enterprise
+    from guanjia.enterprises.uscc import with_check_digit
+
+    # --- organisation, people, enterprises -----------------------------------------
+    city = OrgUnit.objects.create(name="基准市", code="bench-city", kind=OrgUnit.Kind.CITY)
+    zones, departments, centres = [], {}, {}
+    dispatchers, supervisors, handlers = {}, {}, {}
+    user_rows, grants = [], []
+
+    def person(username: str, unit: OrgUnit, role: str, email: str = "") -> User:
+        user = User(username=username, full_name=username, unit=unit, email=email)
+        user.set_unusable_password()
+        user_rows.append(user)
+        grants.append((user, role))
+        return user
+
+    for z in range(n_zones):
+        zone = OrgUnit.objects.create(
+            name=f"基准园区{z}", code=f"bench-z{z}", kind=OrgUnit.Kind.ZONE, parent=city
+        )
+        zones.append(zone)
+        centres[zone.pk] = OrgUnit.objects.create(
+            name=f"基准园区{z}企业服务中心",
+            code=f"bench-z{z}-centre",
+            kind=OrgUnit.Kind.DEPARTMENT,
+            parent=zone,
+            is_dispatch_desk=True,
+        )
+        departments[zone.pk] = [
+            OrgUnit.objects.create(
+                name=f"基准园区{z}部门{d}",
+                code=f"bench-z{z}-d{d}",
+                kind=OrgUnit.Kind.DEPARTMENT,
+                parent=zone,
+            )
+            for d in range(n_departments)
+        ]
+        dispatchers[zone.pk] = person(f"dispatcher{z}", centres[zone.pk], Role.DISPATCHER)
+        supervisors[zone.pk] = person(f"supervisor{z}", centres[zone.pk], Role.SUPERVISOR)
+        person(f"leader{z}", zone, Role.LEADER, f"leader{z}@bench.invalid")
+        for d, dept in enumerate(departments[zone.pk]):
+            handlers[dept.pk] = person(f"handler{z}-{d}", dept, Role.HANDLER, f"h{z}-{d}@bench.invalid")
+            person(f"head{z}-{d}", dept, Role.DEPARTMENT_HEAD, f"head{z}-{d}@bench.invalid")
+    User.objects.bulk_create(user_rows)
+    RoleGrant.objects.bulk_create([RoleGrant(user=u, role=r) for u, r in grants])
+
+    n_enterprises = max(200, n_appeals // 50)
+    enterprises: dict[int, list[int]] = {zone.pk: [] for zone in zones}
+    batch = []
+    for i in range(n_enterprises):
+        zone = zones[i % len(zones)]
+        serial = ""
+        k = i
+        for _ in range(8):
+            k, digit = divmod(k, len(USCC_ALPHABET))
+            serial = USCC_ALPHABET[digit] + serial
+        batch.append(Enterprise(uscc=with_check_digit(f"91320599{serial}0"), name=f"基准企业{i}", zone=zone))
+    for enterprise in Enterprise.objects.bulk_create(batch, batch_size=5000):
+        enterprises[enterprise.zone_id].append(enterprise.pk)
+    categories = list(ensure_default_categories().values())
+
+    # --- appeals, assignments, escalations (bulk) -------------------------------------
+    now = timezone.now()
+    horizon = escalation.warning_horizon(now)  # answer deadlines up to here are due a 预警
+    cumulative, total = [], 0.0
+    for state, share in MIX:
+        total += share
+        cumulative.append((total, state))
+
+    # Skewed as in life: zones weigh 4:3:2:1 (with four), and within a zone the departments
+    # follow Zipf's law, the busiest taking about 30% of the zone's appeals (with 15).
+    zone_weights = list(itertools.accumulate(range(len(zones), 0, -1)))
+    dept_weights = list(itertools.accumulate(1 / (k + 1) for k in range(n_departments)))
+
+    def department_of(zone: OrgUnit) -> OrgUnit:
+        return rng.choices(departments[zone.pk], cum_weights=dept_weights)[0]
+
+    def zone_of() -> OrgUnit:
+        return rng.choices(zones, cum_weights=zone_weights)[0]
+
+    def at_midnight(moment: datetime) -> datetime:
+        day = moment.astimezone(workcalendar.BEIJING).date() + timedelta(days=1)
+        return datetime.combine(day, datetime.min.time(), tzinfo=workcalendar.BEIJING)
+
+    counts: dict[str, int] = {}
+    fill_started = time.perf_counter()
+    done = 0
+    while done < n_appeals:
+        size = min(CHUNK, n_appeals - done)
+        appeals: list[Appeal] = []
+        plans: list[tuple[str, Any, datetime]] = []
+        for _ in range(size):
+            state = pick_state(rng, cumulative)
+            counts[state] = counts.get(state, 0) + 1
+            zone = zone_of()
+            dept = department_of(zone)
+            recent = state not in ("closed", "declined")
+            age = timedelta(days=rng.uniform(0, 20) if recent else rng.uniform(20, 3 * 365))
+            submitted = now - age
+            status = {
+                "closed": Status.CLOSED,
+                "answered": Status.ANSWERED,
+                "declined": Status.DECLINED,
+                "submitted": Status.SUBMITTED,
+                "returned": Status.RETURNED,
+                "dispatched": Status.DISPATCHED,
+                "due_sign": Status.DISPATCHED,
+                "waiting": Status.WAITING,
+            }.get(state, Status.SIGNED)
+            accept_due = at_midnight(submitted + timedelta(days=1))
+            if state == "submitted":
+                submitted = now - timedelta(hours=rng.uniform(0, 72))
+                accept_due = at_midnight(submitted + timedelta(days=1))
+            appeal = Appeal(
+                zone=zone,
+                enterprise_id=rng.choice(enterprises[zone.pk]),
+                category=rng.choice(categories),
+                title=f"{rng.choice(TITLES)}（{done + len(appeals)}）",
+                body="基准测试生成的诉求内容，描述企业遇到的困难和期望的办理结果。",
+                channel=rng.choice(Channel.values),
+                urgent=rng.random() < 0.05,
+                confidential=rng.random() < 0.05,
+                status=status,
+                submitted_by=dispatchers[zone.pk],
+                submitted_at=submitted,
+                accept_due=accept_due,
+                accepted_at=None if status in (Status.SUBMITTED, Status.DECLINED) else submitted,
+                decline_reason="不属于受理范围" if status == Status.DECLINED else "",
+                decline_advice="建议向有关部门反映" if status == Status.DECLINED else "",
+            )
+            if status in (Status.CLOSED, Status.ANSWERED):
+                appeal.answered_at = submitted + timedelta(days=rng.uniform(1, 10))
+                appeal.rate_due = appeal.answered_at + timedelta(days=3)
+                if status == Status.CLOSED:
+                    appeal.closed_at = appeal.rate_due
+            appeals.append(appeal)
+            plans.append((state, dept, submitted))
+        with transaction.atomic():
+            Appeal.objects.bulk_create(appeals, batch_size=2000)
+            assignments: list[Assignment] = []
+            escalate: list[tuple[Assignment, str]] = []
+            for appeal, (state, dept, submitted) in zip(appeals, plans, strict=True):
+                if state in ("submitted", "declined"):
+                    continue
+                dispatched = submitted + timedelta(hours=rng.uniform(1, 20))
+                sign_due = at_midnight(dispatched + timedelta(days=1))
+                answer_due = at_midnight(dispatched + timedelta(days=7))
+                lead = Assignment(
+                    appeal=appeal,
+                    department=dept,
+                    is_lead=True,
+                    dispatched_at=dispatched,
+                    sign_due=sign_due,
+                    signed_at=dispatched + timedelta(hours=2),
+                    answer_due=answer_due,
+                    original_answer_due=answer_due,
+                    answer_days=5,
+                )
+                levels: tuple[str, ...] = ()
+                if state in ("closed", "answered"):
+                    lead.answered_at = appeal.answered_at
+                    lead.outcome = "solved"
+                    if appeal.answered_at and appeal.answered_at > answer_due:
+                        levels = (Escalation.Level.WARNING, Escalation.Level.YELLOW)
+                elif state == "returned":
+                    lead.is_current = False
+                    lead.returned_at = dispatched + timedelta(hours=3)
+                    lead.return_reason = "不属于本部门职责"
+                elif state in ("dispatched", "due_sign"):
+                    lead.signed_at = None
+                    lead.dispatched_at = now - timedelta(hours=rng.uniform(1, 20))
+                    if state == "dispatched":
+                        lead.sign_due = max(horizon, at_midnight(now)) + timedelta(days=1)
+                    else:
+                        lead.sign_due = now - timedelta(minutes=rng.uniform(1, 600))
+                    lead.answer_due = lead.original_answer_due = horizon + timedelta(days=rng.uniform(2, 10))
+                elif state == "signed":
+                    lead.answer_due = lead.original_answer_due = horizon + timedelta(days=rng.uniform(1, 15))
+                elif state == "waiting":
+                    if rng.random() < 0.5:
+                        lead.answer_due = horizon + timedelta(days=rng.uniform(1, 15))
+                    else:
+                        lead.answer_due = now - timedelta(days=rng.uniform(12, 40))
+                        levels = (
+                            Escalation.Level.WARNING,
+                            Escalation.Level.YELLOW,
+                            Escalation.Level.RED,
+                        )
+                elif state == "overdue_escalated":
+                    lead.answer_due = now - timedelta(days=rng.uniform(12, 60))
+                    levels = (Escalation.Level.WARNING, Escalation.Level.YELLOW, Escalation.Level.RED)
+                elif state == "due_warning":
+                    lead.answer_due = horizon
+                elif state == "due_yellow":
+                    lead.answer_due = now - timedelta(minutes=rng.uniform(1, 2 * 24 * 60))
+                    levels = (Escalation.Level.WARNING,)
+                elif state == "due_red":
+                    lead.answer_due = now - timedelta(days=rng.uniform(12, 30))
+                    levels = (Escalation.Level.WARNING, Escalation.Level.YELLOW)
+                if lead.answer_due < lead.sign_due:
+                    lead.sign_due = lead.answer_due
+                assignments.append(lead)
+                escalate.extend((lead, level) for level in levels)
+                if rng.random() < 0.1 and state != "returned":
+                    co = department_of(appeal.zone)
+                    if co != dept:
+                        assignments.append(
+                            Assignment(
+                                appeal=appeal,
+                                department=co,
+                                is_lead=False,
+                                dispatched_at=lead.dispatched_at,
+                                sign_due=lead.sign_due,
+                                answer_due=lead.answer_due,
+                                original_answer_due=lead.answer_due,
+                                answer_days=5,
+                                answered_at=lead.answered_at,
+                            )
+                        )
+                if state == "closed" and rng.random() < 0.03:  # reopened once: the first round is history
+                    assignments.append(
+                        Assignment(
+                            appeal=appeal,
+                            department=dept,
+                            is_current=False,
+                            dispatched_at=dispatched - timedelta(days=10),
+                            sign_due=sign_due - timedelta(days=10),
+                            signed_at=dispatched - timedelta(days=10),
+                            answer_due=answer_due - timedelta(days=10),
+                            original_answer_due=answer_due - timedelta(days=10),
+                            answer_days=5,
+                            answered_at=dispatched - timedelta(days=5),
+                            outcome="explained",
+                        )
+                    )
+            Assignment.objects.bulk_create(assignments, batch_size=2000)
+            Escalation.objects.bulk_create(
+                [
+                    Escalation(
+                        assignment=a,
+                        appeal_id=a.appeal_id,
+                        level=level,
+                        due=a.answer_due,
+                        created_at=min(now, a.answer_due + timedelta(days=1)),
+                    )
+                    for a, level in escalate
+                ],
+                batch_size=2000,
+            )
+        done += size
+        if done % 100_000 == 0 or done == n_appeals:
+            elapsed = time.perf_counter() - fill_started
+            print(f"  filled {done:,} appeals in {elapsed:.0f} s", flush=True)
+    print(
+        f"filled {Appeal.objects.count():,} appeals, {Assignment.objects.count():,} assignments, "
+        f"{Escalation.objects.count():,} escalations in {time.perf_counter() - fill_started:.0f} s (not counted)"
+    )
+    print("  states: " + ", ".join(f"{state} {n:,}" for state, n in sorted(counts.items())))
+    due = sum(n for state, n in counts.items() if state.startswith("due_"))
+    print(f"  due for the sweep: {due:,} ({due / n_appeals:.2%} of the appeals)")
+    # The rows went in without the services: the KPI facts and daily rollups the cockpit
+    # reads are counted from them here, as `guanjia kpi rebuild` would.
+    started = time.perf_counter()
+    rollups.rebuild()
+    print(
+        f"KPI rollups rebuilt in {time.perf_counter() - started:.0f} s (not counted): "
+        f"{DailyRollup.objects.count():,} rows"
+    )
+    if connection.vendor == "postgresql":
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")  # what autovacuum does after a load, done now
+        print(f"VACUUM ANALYZE in {time.perf_counter() - started:.0f} s (not counted)")
+    return Filled(zones, departments, dispatchers, supervisors, handlers, enterprises, categories, horizon)
+
+
 def main() -> int:  # noqa: C901, PLR0915 - one script, read top to bottom
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -157,18 +461,15 @@ def main() -> int:  # noqa: C901, PLR0915 - one script, read top to bottom
 
     from django.core.management import call_command
     from django.core.paginator import Paginator
-    from django.db import connection, transaction
+    from django.db import connection
     from django.db.models import Count, Max
     from django.utils import timezone
 
     from guanjia.appeals import escalation, lifecycle, worklists
     from guanjia.appeals.defaults import ensure_default_categories
-    from guanjia.appeals.models import Appeal, Assignment, Channel, Escalation, Status
-    from guanjia.core import workcalendar
-    from guanjia.core.models import OrgUnit, RoleGrant, User
-    from guanjia.core.roles import Role
+    from guanjia.appeals.models import Appeal, Channel, Escalation, Status
+    from guanjia.core.models import OrgUnit, User
     from guanjia.enterprises.models import Enterprise
-    from guanjia.enterprises.uscc import with_check_digit
 
     rng = random.Random(20261127)
     failures: list[str] = []
@@ -214,276 +515,10 @@ def main() -> int:  # noqa: C901, PLR0915 - one script, read top to bottom
                 with connection.cursor() as cursor:
                     cursor.execute("VACUUM ANALYZE")
         else:
-            # --- organisation, people, enterprises -----------------------------------------
-            city = OrgUnit.objects.create(name="基准市", code="bench-city", kind=OrgUnit.Kind.CITY)
-            zones, departments, centres = [], {}, {}
-            dispatchers, supervisors, handlers = {}, {}, {}
-            user_rows, grants = [], []
-
-            def person(username: str, unit: OrgUnit, role: str, email: str = "") -> User:
-                user = User(username=username, full_name=username, unit=unit, email=email)
-                user.set_unusable_password()
-                user_rows.append(user)
-                grants.append((user, role))
-                return user
-
-            for z in range(args.zones):
-                zone = OrgUnit.objects.create(
-                    name=f"基准园区{z}", code=f"bench-z{z}", kind=OrgUnit.Kind.ZONE, parent=city
-                )
-                zones.append(zone)
-                centres[zone.pk] = OrgUnit.objects.create(
-                    name=f"基准园区{z}企业服务中心",
-                    code=f"bench-z{z}-centre",
-                    kind=OrgUnit.Kind.DEPARTMENT,
-                    parent=zone,
-                    is_dispatch_desk=True,
-                )
-                departments[zone.pk] = [
-                    OrgUnit.objects.create(
-                        name=f"基准园区{z}部门{d}",
-                        code=f"bench-z{z}-d{d}",
-                        kind=OrgUnit.Kind.DEPARTMENT,
-                        parent=zone,
-                    )
-                    for d in range(args.departments)
-                ]
-                dispatchers[zone.pk] = person(f"dispatcher{z}", centres[zone.pk], Role.DISPATCHER)
-                supervisors[zone.pk] = person(f"supervisor{z}", centres[zone.pk], Role.SUPERVISOR)
-                person(f"leader{z}", zone, Role.LEADER, f"leader{z}@bench.invalid")
-                for d, dept in enumerate(departments[zone.pk]):
-                    handlers[dept.pk] = person(
-                        f"handler{z}-{d}", dept, Role.HANDLER, f"h{z}-{d}@bench.invalid"
-                    )
-                    person(f"head{z}-{d}", dept, Role.DEPARTMENT_HEAD, f"head{z}-{d}@bench.invalid")
-            User.objects.bulk_create(user_rows)
-            RoleGrant.objects.bulk_create([RoleGrant(user=u, role=r) for u, r in grants])
-
-            n_enterprises = max(200, args.appeals // 50)
-            enterprises: dict[int, list[int]] = {zone.pk: [] for zone in zones}
-            batch = []
-            for i in range(n_enterprises):
-                zone = zones[i % len(zones)]
-                serial = ""
-                k = i
-                for _ in range(8):
-                    k, digit = divmod(k, len(USCC_ALPHABET))
-                    serial = USCC_ALPHABET[digit] + serial
-                batch.append(
-                    Enterprise(uscc=with_check_digit(f"91320599{serial}0"), name=f"基准企业{i}", zone=zone)
-                )
-            for enterprise in Enterprise.objects.bulk_create(batch, batch_size=5000):
-                enterprises[enterprise.zone_id].append(enterprise.pk)
-            categories = list(ensure_default_categories().values())
-
-            # --- appeals, assignments, escalations (bulk) -------------------------------------
-            now = timezone.now()
-            horizon = escalation.warning_horizon(now)  # answer deadlines up to here are due a 预警
-            cumulative, total = [], 0.0
-            for state, share in MIX:
-                total += share
-                cumulative.append((total, state))
-
-            # Skewed as in life: zones weigh 4:3:2:1 (with four), and within a zone the departments
-            # follow Zipf's law, the busiest taking about 30% of the zone's appeals (with 15).
-            zone_weights = list(itertools.accumulate(range(len(zones), 0, -1)))
-            dept_weights = list(itertools.accumulate(1 / (k + 1) for k in range(args.departments)))
-
-            def department_of(zone: OrgUnit) -> OrgUnit:
-                return rng.choices(departments[zone.pk], cum_weights=dept_weights)[0]
-
-            def zone_of() -> OrgUnit:
-                return rng.choices(zones, cum_weights=zone_weights)[0]
-
-            def at_midnight(moment: datetime) -> datetime:
-                day = moment.astimezone(workcalendar.BEIJING).date() + timedelta(days=1)
-                return datetime.combine(day, datetime.min.time(), tzinfo=workcalendar.BEIJING)
-
-            counts: dict[str, int] = {}
-            fill_started = time.perf_counter()
-            done = 0
-            while done < args.appeals:
-                size = min(CHUNK, args.appeals - done)
-                appeals, plans = [], []
-                for _ in range(size):
-                    state = pick_state(rng, cumulative)
-                    counts[state] = counts.get(state, 0) + 1
-                    zone = zone_of()
-                    dept = department_of(zone)
-                    recent = state not in ("closed", "declined")
-                    age = timedelta(days=rng.uniform(0, 20) if recent else rng.uniform(20, 3 * 365))
-                    submitted = now - age
-                    status = {
-                        "closed": Status.CLOSED,
-                        "answered": Status.ANSWERED,
-                        "declined": Status.DECLINED,
-                        "submitted": Status.SUBMITTED,
-                        "returned": Status.RETURNED,
-                        "dispatched": Status.DISPATCHED,
-                        "due_sign": Status.DISPATCHED,
-                        "waiting": Status.WAITING,
-                    }.get(state, Status.SIGNED)
-                    accept_due = at_midnight(submitted + timedelta(days=1))
-                    if state == "submitted":
-                        submitted = now - timedelta(hours=rng.uniform(0, 72))
-                        accept_due = at_midnight(submitted + timedelta(days=1))
-                    appeal = Appeal(
-                        zone=zone,
-                        enterprise_id=rng.choice(enterprises[zone.pk]),
-                        category=rng.choice(categories),
-                        title=f"{rng.choice(TITLES)}（{done + len(appeals)}）",
-                        body="基准测试生成的诉求内容，描述企业遇到的困难和期望的办理结果。",
-                        channel=rng.choice(Channel.values),
-                        urgent=rng.random() < 0.05,
-                        confidential=rng.random() < 0.05,
-                        status=status,
-                        submitted_by=dispatchers[zone.pk],
-                        submitted_at=submitted,
-                        accept_due=accept_due,
-                        accepted_at=None if status in (Status.SUBMITTED, Status.DECLINED) else submitted,
-                        decline_reason="不属于受理范围" if status == Status.DECLINED else "",
-                        decline_advice="建议向有关部门反映" if status == Status.DECLINED else "",
-                    )
-                    if status in (Status.CLOSED, Status.ANSWERED):
-                        appeal.answered_at = submitted + timedelta(days=rng.uniform(1, 10))
-                        appeal.rate_due = appeal.answered_at + timedelta(days=3)
-                        if status == Status.CLOSED:
-                            appeal.closed_at = appeal.rate_due
-                    appeals.append(appeal)
-                    plans.append((state, dept, submitted))
-                with transaction.atomic():
-                    Appeal.objects.bulk_create(appeals, batch_size=2000)
-                    assignments, escalate = [], []
-                    for appeal, (state, dept, submitted) in zip(appeals, plans, strict=True):
-                        if state in ("submitted", "declined"):
-                            continue
-                        dispatched = submitted + timedelta(hours=rng.uniform(1, 20))
-                        sign_due = at_midnight(dispatched + timedelta(days=1))
-                        answer_due = at_midnight(dispatched + timedelta(days=7))
-                        lead = Assignment(
-                            appeal=appeal,
-                            department=dept,
-                            is_lead=True,
-                            dispatched_at=dispatched,
-                            sign_due=sign_due,
-                            signed_at=dispatched + timedelta(hours=2),
-                            answer_due=answer_due,
-                            original_answer_due=answer_due,
-                            answer_days=5,
-                        )
-                        levels: tuple[str, ...] = ()
-                        if state in ("closed", "answered"):
-                            lead.answered_at = appeal.answered_at
-                            lead.outcome = "solved"
-                            if appeal.answered_at and appeal.answered_at > answer_due:
-                                levels = (Escalation.Level.WARNING, Escalation.Level.YELLOW)
-                        elif state == "returned":
-                            lead.is_current = False
-                            lead.returned_at = dispatched + timedelta(hours=3)
-                            lead.return_reason = "不属于本部门职责"
-                        elif state in ("dispatched", "due_sign"):
-                            lead.signed_at = None
-                            lead.dispatched_at = now - timedelta(hours=rng.uniform(1, 20))
-                            if state == "dispatched":
-                                lead.sign_due = max(horizon, at_midnight(now)) + timedelta(days=1)
-                            else:
-                                lead.sign_due = now - timedelta(minutes=rng.uniform(1, 600))
-                            lead.answer_due = lead.original_answer_due = horizon + timedelta(
-                                days=rng.uniform(2, 10)
-                            )
-                        elif state == "signed":
-                            lead.answer_due = lead.original_answer_due = horizon + timedelta(
-                                days=rng.uniform(1, 15)
-                            )
-                        elif state == "waiting":
-                            if rng.random() < 0.5:
-                                lead.answer_due = horizon + timedelta(days=rng.uniform(1, 15))
-                            else:
-                                lead.answer_due = now - timedelta(days=rng.uniform(12, 40))
-                                levels = (
-                                    Escalation.Level.WARNING,
-                                    Escalation.Level.YELLOW,
-                                    Escalation.Level.RED,
-                                )
-                        elif state == "overdue_escalated":
-                            lead.answer_due = now - timedelta(days=rng.uniform(12, 60))
-                            levels = (Escalation.Level.WARNING, Escalation.Level.YELLOW, Escalation.Level.RED)
-                        elif state == "due_warning":
-                            lead.answer_due = horizon
-                        elif state == "due_yellow":
-                            lead.answer_due = now - timedelta(minutes=rng.uniform(1, 2 * 24 * 60))
-                            levels = (Escalation.Level.WARNING,)
-                        elif state == "due_red":
-                            lead.answer_due = now - timedelta(days=rng.uniform(12, 30))
-                            levels = (Escalation.Level.WARNING, Escalation.Level.YELLOW)
-                        if lead.answer_due < lead.sign_due:
-                            lead.sign_due = lead.answer_due
-                        assignments.append(lead)
-                        escalate.extend((lead, level) for level in levels)
-                        if rng.random() < 0.1 and state != "returned":
-                            co = department_of(appeal.zone)
-                            if co != dept:
-                                assignments.append(
-                                    Assignment(
-                                        appeal=appeal,
-                                        department=co,
-                                        is_lead=False,
-                                        dispatched_at=lead.dispatched_at,
-                                        sign_due=lead.sign_due,
-                                        answer_due=lead.answer_due,
-                                        original_answer_due=lead.answer_due,
-                                        answer_days=5,
-                                        answered_at=lead.answered_at,
-                                    )
-                                )
-                        if (
-                            state == "closed" and rng.random() < 0.03
-                        ):  # reopened once: the first round is history
-                            assignments.append(
-                                Assignment(
-                                    appeal=appeal,
-                                    department=dept,
-                                    is_current=False,
-                                    dispatched_at=dispatched - timedelta(days=10),
-                                    sign_due=sign_due - timedelta(days=10),
-                                    signed_at=dispatched - timedelta(days=10),
-                                    answer_due=answer_due - timedelta(days=10),
-                                    original_answer_due=answer_due - timedelta(days=10),
-                                    answer_days=5,
-                                    answered_at=dispatched - timedelta(days=5),
-                                    outcome="explained",
-                                )
-                            )
-                    Assignment.objects.bulk_create(assignments, batch_size=2000)
-                    Escalation.objects.bulk_create(
-                        [
-                            Escalation(
-                                assignment=a,
-                                appeal_id=a.appeal_id,
-                                level=level,
-                                due=a.answer_due,
-                                created_at=min(now, a.answer_due + timedelta(days=1)),
-                            )
-                            for a, level in escalate
-                        ],
-                        batch_size=2000,
-                    )
-                done += size
-                if done % 100_000 == 0 or done == args.appeals:
-                    elapsed = time.perf_counter() - fill_started
-                    print(f"  filled {done:,} appeals in {elapsed:.0f} s", flush=True)
-            print(
-                f"filled {Appeal.objects.count():,} appeals, {Assignment.objects.count():,} assignments, "
-                f"{Escalation.objects.count():,} escalations in {time.perf_counter() - fill_started:.0f} s (not counted)"
-            )
-            print("  states: " + ", ".join(f"{state} {n:,}" for state, n in sorted(counts.items())))
-            due = sum(n for state, n in counts.items() if state.startswith("due_"))
-            print(f"  due for the sweep: {due:,} ({due / args.appeals:.2%} of the appeals)")
-            if connection.vendor == "postgresql":
-                started = time.perf_counter()
-                with connection.cursor() as cursor:
-                    cursor.execute("VACUUM ANALYZE")  # what autovacuum does after a load, done now
-                print(f"VACUUM ANALYZE in {time.perf_counter() - started:.0f} s (not counted)")
+            filled = fill(args.appeals, args.zones, args.departments, rng)
+            zones, departments, enterprises = filled.zones, filled.departments, filled.enterprises
+            dispatchers, supervisors, handlers = filled.dispatchers, filled.supervisors, filled.handlers
+            categories, horizon = filled.categories, filled.horizon
 
         # --- intake through the service -------------------------------------------------
         zone_users = {zone.pk: User.objects.get(pk=dispatchers[zone.pk].pk) for zone in zones}

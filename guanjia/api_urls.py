@@ -5,6 +5,8 @@ from rest_framework.routers import DefaultRouter
 
 from guanjia.appeals import api as appeals_api
 from guanjia.campaigns import api as campaigns_api
+from guanjia.cockpit import api as cockpit_api
+from guanjia.cockpit import briefing_api
 from guanjia.core import api as core_api
 from guanjia.enterprises import api as enterprises_api
 from guanjia.visits import api as visits_api
@@ -15,6 +17,8 @@ enterprises_api.register(router)
 appeals_api.register(router)
 visits_api.register(router)
 campaigns_api.register(router)
+cockpit_api.register(router)
+briefing_api.register(router)
 
 urlpatterns = [
     path("", include(router.urls)),

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "guanjia.appeals",
     "guanjia.visits",
     "guanjia.campaigns",
+    "guanjia.cockpit",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +249,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "guanjia.appeals.models.Status",
         "CampaignStatusEnum": "guanjia.campaigns.models.CampaignStatus",
+        "BriefingKindEnum": "guanjia.cockpit.models.Briefing.Kind",
+        # The rating's level keeps its name beside the cockpit rankings' level (department/zone/steward).
+        "LevelEnum": "guanjia.appeals.models.RatingLevel",
+        "RankingLevelEnum": "guanjia.cockpit.serializers.LEVELS",
     },
     # No call out at run time: Swagger UI would otherwise send the schema to its online validator.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},

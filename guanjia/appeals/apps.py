@@ -10,6 +10,13 @@ def recompute_provisional_deadlines(sender: Any, years: frozenset[int], **kwargs
     recompute_provisional()  # the few provisional rows, whichever year they reach into
 
 
+def rebuild_kpi_rollups(sender: Any, years: frozenset[int], **kwargs: Any) -> None:
+    """Working days changed, so did handling days: the KPI rollups are counted again, by the worker."""
+    from guanjia.appeals.tasks import rebuild_kpi_rollups as rebuild
+
+    rebuild()
+
+
 class AppealsConfig(AppConfig):
     name = "guanjia.appeals"
     label = "appeals"
@@ -38,6 +45,8 @@ class AppealsConfig(AppConfig):
         workcalendar.calendar_changed.connect(
             recompute_provisional_deadlines, dispatch_uid="guanjia-appeals-recompute-deadlines"
         )
+        # After the deadlines above: the rebuild counts them as recomputed.
+        workcalendar.calendar_changed.connect(rebuild_kpi_rollups, dispatch_uid="guanjia-appeals-kpi-rollups")
 
         # Routes first: the demo appeals are dispatched along them.
         demo_built.connect(add_demo_routes, dispatch_uid="guanjia-appeals-demo-routes")

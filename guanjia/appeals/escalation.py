@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from guanjia.appeals import rollups
 from guanjia.appeals.models import Appeal, AppealEvent, Assignment, Escalation, Status
 from guanjia.core import bulk, notifications, webhooks, workcalendar
 from guanjia.core.errors import Conflict, NotAllowed, ServiceError
@@ -354,6 +355,8 @@ def _write(items: list[_Due], *, now: datetime, by: User | None, note: str, audi
     )
     notifications.notify_many(_notices(items, titles, audience))
     webhooks.notify_units(_robot_events(items))
+    # 红牌 are counted in the daily rollups (the cockpit, the weekly briefing).
+    rollups.refresh(sorted({item.assignment.appeal_id for item in items if item.level == Level.RED}))
 
 
 def _escalate_many(

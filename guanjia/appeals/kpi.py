@@ -28,18 +28,27 @@ that the code has to agree on are these:
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any, cast
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from guanjia.appeals.models import Appeal, Assignment, Extension, Pause, Rating, RatingLevel, Status
+from guanjia.appeals.models import (
+    Appeal,
+    Assignment,
+    DailyRollup,
+    Extension,
+    Pause,
+    Rating,
+    RatingLevel,
+    Status,
+)
 from guanjia.core import workcalendar
 from guanjia.core.workcalendar import BEIJING
 
@@ -152,7 +161,13 @@ def _assignments(scope: Scope, *, lead: bool = True) -> QuerySet[Assignment]:
     return rows
 
 
-def _signing_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Assignment]:
+# A deadline row that is not done yet; once its deadline has passed it is judged (late) all the same.
+_UNSIGNED = Q(signed_at__isnull=True, returned_at__isnull=True)
+_UNANSWERED = Q(answered_at__isnull=True)
+
+
+def _signing_judged(scope: Scope, period: Period) -> QuerySet[Assignment]:
+    """The rows 按时签收率 judges once their deadline has passed (or as soon as they are done)."""
     return (
         _assignments(scope)
         .filter(period.deadlines("sign_due"))
@@ -160,22 +175,28 @@ def _signing_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Assig
         .exclude(kind=Assignment.Kind.REOPEN)
         # Returned in time without signing: the dispatch was wrong, the redispatch is judged instead.
         .exclude(signed_at__isnull=True, returned_at__lt=F("sign_due"))
-        # Not signed, not returned and not due yet: not judged yet.
-        .exclude(signed_at__isnull=True, returned_at__isnull=True, sign_due__gt=now)
     )
 
 
-def _answering_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Assignment]:
+def _signing_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Assignment]:
+    # Not signed, not returned and not due yet: not judged yet.
+    return _signing_judged(scope, period).exclude(_UNSIGNED & Q(sign_due__gt=now))
+
+
+def _answering_judged(scope: Scope, period: Period) -> QuerySet[Assignment]:
     return (
         _assignments(scope)
         .filter(period.deadlines("answer_due"))
         # A returned assignment's obligation moved to the redispatch's assignment.
         .exclude(returned_at__isnull=False)
-        .exclude(answered_at__isnull=True, answer_due__gt=now)
     )
 
 
-def _co_feedback_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Assignment]:
+def _answering_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Assignment]:
+    return _answering_judged(scope, period).exclude(_UNANSWERED & Q(answer_due__gt=now))
+
+
+def _co_feedback_judged(scope: Scope, period: Period) -> QuerySet[Assignment]:
     # dispatch_appeal creates the lead and its co-departments' assignments at one instant.
     returned_lead = Assignment.objects.filter(
         appeal=OuterRef("appeal"),
@@ -188,8 +209,11 @@ def _co_feedback_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[A
         .filter(period.deadlines("answer_due"))
         # The lead returned a misrouted dispatch: the co-departments' part moved to the redispatch.
         .exclude(Exists(returned_lead))
-        .exclude(answered_at__isnull=True, answer_due__gt=now)
     )
+
+
+def _co_feedback_rows(scope: Scope, period: Period, now: datetime) -> QuerySet[Assignment]:
+    return _co_feedback_judged(scope, period).exclude(_UNANSWERED & Q(answer_due__gt=now))
 
 
 def _current_lead_department(appeal: OuterRef) -> Subquery:
@@ -235,6 +259,11 @@ class _Ratio:
     rows: Callable[[Scope, Period, datetime], QuerySet[Any]]
     numerator: Q
     denominator: Q = field(default_factory=Q)
+    # Deadline KPIs: the rows judged once due (rows() less those not done and not due yet), the
+    # deadline's column and what "not done" is. The rollups count from these (guanjia.appeals.rollups).
+    judged: Callable[[Scope, Period], QuerySet[Any]] | None = None
+    due: str = ""
+    undone: Q = field(default_factory=Q)
 
     @property
     def judges_deadlines(self) -> bool:
@@ -242,8 +271,24 @@ class _Ratio:
 
 
 RATIOS: tuple[_Ratio, ...] = (
-    _Ratio("on_time_signing", "assignment", _signing_rows, Q(signed_at__lt=F("sign_due"))),
-    _Ratio("on_time_answering", "assignment", _answering_rows, Q(answered_at__lt=F("answer_due"))),
+    _Ratio(
+        "on_time_signing",
+        "assignment",
+        _signing_rows,
+        Q(signed_at__lt=F("sign_due")),
+        judged=_signing_judged,
+        due="sign_due",
+        undone=_UNSIGNED,
+    ),
+    _Ratio(
+        "on_time_answering",
+        "assignment",
+        _answering_rows,
+        Q(answered_at__lt=F("answer_due")),
+        judged=_answering_judged,
+        due="answer_due",
+        undone=_UNANSWERED,
+    ),
     # 未评价 has no rating: it is in no satisfaction KPI's denominator.
     _Ratio(
         "first_satisfaction",
@@ -263,7 +308,15 @@ RATIOS: tuple[_Ratio, ...] = (
     # Every closed appeal is in the denominator: 未评价 is not confirmed as solved.
     _Ratio("solved_rate", "appeal", _closed_appeals, Q(last_solved=True)),
     _Ratio("reopen_rate", "appeal", _closed_appeals, Q(reopen_count__gt=0)),
-    _Ratio("co_on_time_feedback", "assignment", _co_feedback_rows, Q(answered_at__lt=F("answer_due"))),
+    _Ratio(
+        "co_on_time_feedback",
+        "assignment",
+        _co_feedback_rows,
+        Q(answered_at__lt=F("answer_due")),
+        judged=_co_feedback_judged,
+        due="answer_due",
+        undone=_UNANSWERED,
+    ),
 )
 _RATIO_BY_CODE = {ratio.code: ratio for ratio in RATIOS}
 
@@ -295,6 +348,34 @@ def _count_ratios(
     }
 
 
+def _handling_rows(scope: Scope, period: Period) -> QuerySet[Assignment]:
+    """The lead assignments 平均办理时长 counts: those answered in the period."""
+    return _assignments(scope).filter(period.events("answered_at"))
+
+
+def _handling_groups() -> dict[str, Any]:
+    return {
+        "dispatched_on": TruncDate("dispatched_at", tzinfo=BEIJING),
+        "answered_on": TruncDate("answered_at", tzinfo=BEIJING),
+        "paused": F("paused_days"),
+    }
+
+
+def _handling_counts(rows: QuerySet[Assignment], groups: dict[str, Any]) -> QuerySet[Any]:
+    return (
+        rows.values(**groups)
+        .annotate(n=Count("pk"), provisional=Count("pk", filter=Q(provisional=True)))
+        .order_by()
+    )
+
+
+def _group_days(group: dict[str, Any]) -> int:
+    """One group's working days per row: (dispatch day, answer day] less the paused days."""
+    span = workcalendar.workdays_between(group["dispatched_on"], group["answered_on"])
+    # paused_days is counted by the lifecycle, not from these two days: never below 0.
+    return max(span - group["paused"], 0)
+
+
 def _handling_days(scope: Scope, period: Period, unit: str | None) -> dict[int | None, KpiValue]:
     """Working days from dispatch to answer less the paused ones, summed per unit over the lead
     assignments answered in the period.
@@ -307,20 +388,10 @@ def _handling_days(scope: Scope, period: Period, unit: str | None) -> dict[int |
     (dispatch day, answer day]: an answer on the Nth working day after dispatch took
     N days, the same count that set its deadline.
     """
-    groups: dict[str, Any] = {
-        "dispatched_on": TruncDate("dispatched_at", tzinfo=BEIJING),
-        "answered_on": TruncDate("answered_at", tzinfo=BEIJING),
-        "paused": F("paused_days"),
-    }
+    groups = _handling_groups()
     if unit is not None:
         groups["unit"] = F(_UNIT_PATHS["assignment"][unit])
-    pairs = (
-        _assignments(scope)
-        .filter(period.events("answered_at"))
-        .values(**groups)
-        .annotate(n=Count("pk"), provisional=Count("pk", filter=Q(provisional=True)))
-        .order_by()
-    )
+    pairs = _handling_counts(_handling_rows(scope, period), groups)
     days: dict[int | None, int] = defaultdict(int)
     counts: dict[int | None, int] = defaultdict(int)
     provisional: dict[int | None, int] = defaultdict(int)
@@ -328,9 +399,7 @@ def _handling_days(scope: Scope, period: Period, unit: str | None) -> dict[int |
         counts[None] = 0  # the whole scope has a value even when nothing was answered
     for group in cast(Iterable[dict[str, Any]], pairs):
         key = group.get("unit")
-        span = workcalendar.workdays_between(group["dispatched_on"], group["answered_on"])
-        # paused_days is counted by the lifecycle, not from these two days: never below 0.
-        days[key] += group["n"] * max(span - group["paused"], 0)
+        days[key] += group["n"] * _group_days(group)
         counts[key] += group["n"]
         provisional[key] += group["provisional"]
     return {key: KpiValue.of(days[key], n, provisional[key]) for key, n in counts.items()}
@@ -340,59 +409,85 @@ def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
 
 
-def _one(code: str, scope: ScopeLike, period: Period, now: datetime | None) -> KpiValue:
-    return _count_ratios([_RATIO_BY_CODE[code]], _scope(scope), period, _now(now), None)[None][code]
+# Where the figures come from. "auto": the daily rollups when the scope is zones and/or departments
+# only (no appeals queryset), the appeals and assignments otherwise; "direct" and "rollups" force one
+# (the tests compare them). USE_ROLLUPS = False turns the rollups off for "auto".
+Source = Literal["auto", "direct", "rollups"]
+USE_ROLLUPS = True
 
 
-def on_time_signing(scope: ScopeLike, period: Period, *, now: datetime | None = None) -> KpiValue:
+def _fast(scope: Scope, source: Source) -> bool:
+    if source == "rollups" and scope.appeals is not None:
+        raise ValueError("the rollups answer scopes of zones and departments only")
+    return source == "rollups" or (source == "auto" and USE_ROLLUPS and scope.appeals is None)
+
+
+def _one(code: str, scope: ScopeLike, period: Period, now: datetime | None, source: Source) -> KpiValue:
+    narrowed = _scope(scope)
+    if _fast(narrowed, source):
+        return _from_rollups(narrowed, period, _now(now), None, [code])[None][code]
+    if code == "mean_handling_days":
+        return _handling_days(narrowed, period, None)[None]
+    return _count_ratios([_RATIO_BY_CODE[code]], narrowed, period, _now(now), None)[None][code]
+
+
+def on_time_signing(
+    scope: ScopeLike, period: Period, *, now: datetime | None = None, source: Source = "auto"
+) -> KpiValue:
     """按时签收率: lead assignments signed before sign_due / those whose sign_due falls in the period."""
-    return _one("on_time_signing", scope, period, now)
+    return _one("on_time_signing", scope, period, now, source)
 
 
-def on_time_answering(scope: ScopeLike, period: Period, *, now: datetime | None = None) -> KpiValue:
+def on_time_answering(
+    scope: ScopeLike, period: Period, *, now: datetime | None = None, source: Source = "auto"
+) -> KpiValue:
     """按时办结率: lead assignments answered before answer_due / those whose answer_due falls in the period."""
-    return _one("on_time_answering", scope, period, now)
+    return _one("on_time_answering", scope, period, now, source)
 
 
-def first_satisfaction(scope: ScopeLike, period: Period) -> KpiValue:
+def first_satisfaction(scope: ScopeLike, period: Period, *, source: Source = "auto") -> KpiValue:
     """首次满意率: first ratings 基本满意 or better / appeals closed in the period with a rating."""
-    return _one("first_satisfaction", scope, period, None)
+    return _one("first_satisfaction", scope, period, None, source)
 
 
-def final_satisfaction(scope: ScopeLike, period: Period) -> KpiValue:
+def final_satisfaction(scope: ScopeLike, period: Period, *, source: Source = "auto") -> KpiValue:
     """最终满意率: last ratings 基本满意 or better / appeals closed in the period with a rating."""
-    return _one("final_satisfaction", scope, period, None)
+    return _one("final_satisfaction", scope, period, None, source)
 
 
-def praise_rate(scope: ScopeLike, period: Period) -> KpiValue:
+def praise_rate(scope: ScopeLike, period: Period, *, source: Source = "auto") -> KpiValue:
     """好评率: last ratings 满意 or better / appeals closed in the period with a rating."""
-    return _one("praise_rate", scope, period, None)
+    return _one("praise_rate", scope, period, None, source)
 
 
-def solved_rate(scope: ScopeLike, period: Period) -> KpiValue:
+def solved_rate(scope: ScopeLike, period: Period, *, source: Source = "auto") -> KpiValue:
     """实际解决率: appeals closed in the period whose last rating says solved / appeals closed in the period."""
-    return _one("solved_rate", scope, period, None)
+    return _one("solved_rate", scope, period, None, source)
 
 
-def reopen_rate(scope: ScopeLike, period: Period) -> KpiValue:
+def reopen_rate(scope: ScopeLike, period: Period, *, source: Source = "auto") -> KpiValue:
     """重办率: appeals closed in the period reopened at least once / appeals closed in the period."""
-    return _one("reopen_rate", scope, period, None)
+    return _one("reopen_rate", scope, period, None, source)
 
 
-def mean_handling_days(scope: ScopeLike, period: Period) -> KpiValue:
+def mean_handling_days(scope: ScopeLike, period: Period, *, source: Source = "auto") -> KpiValue:
     """平均办理时长: total working days dispatch → answer, pauses excluded / lead assignments answered in the period."""
-    return _handling_days(_scope(scope), period, None)[None]
+    return _one("mean_handling_days", scope, period, None, source)
 
 
-def co_on_time_feedback(scope: ScopeLike, period: Period, *, now: datetime | None = None) -> KpiValue:
+def co_on_time_feedback(
+    scope: ScopeLike, period: Period, *, now: datetime | None = None, source: Source = "auto"
+) -> KpiValue:
     """协办按时反馈率: co-handling assignments answered before answer_due / those whose answer_due is in the period."""
-    return _one("co_on_time_feedback", scope, period, now)
+    return _one("co_on_time_feedback", scope, period, now, source)
 
 
 def _evaluate(
-    scope: ScopeLike, period: Period, now: datetime | None, unit: str | None
+    scope: ScopeLike, period: Period, now: datetime | None, unit: str | None, source: Source
 ) -> dict[int | None, dict[str, KpiValue]]:
     scope, moment = _scope(scope), _now(now)
+    if _fast(scope, source):
+        return _from_rollups(scope, period, moment, unit, list(KPIS))
     groups: dict[Callable[..., Any], list[_Ratio]] = defaultdict(list)
     for ratio in RATIOS:
         groups[ratio.rows].append(ratio)
@@ -406,9 +501,11 @@ def _evaluate(
     return {key: {code: values.get(code, empty) for code in KPIS} for key, values in found.items()}
 
 
-def all_kpis(scope: ScopeLike, period: Period, *, now: datetime | None = None) -> dict[str, KpiValue]:
+def all_kpis(
+    scope: ScopeLike, period: Period, *, now: datetime | None = None, source: Source = "auto"
+) -> dict[str, KpiValue]:
     """Every KPI over the scope and period, keyed by code in KPIS order."""
-    return _evaluate(scope, period, now, None)[None]
+    return _evaluate(scope, period, now, None, source)[None]
 
 
 @dataclass(frozen=True)
@@ -419,19 +516,181 @@ class UnitKpis:
     kpis: dict[str, KpiValue]
 
 
-def _by_unit(scope: ScopeLike, period: Period, now: datetime | None, unit: str) -> list[UnitKpis]:
-    found = _evaluate(scope, period, now, unit)
+def _by_unit(
+    scope: ScopeLike, period: Period, now: datetime | None, unit: str, source: Source
+) -> list[UnitKpis]:
+    found = _evaluate(scope, period, now, unit, source)
     return [UnitKpis(key, kpis) for key, kpis in sorted(found.items(), key=lambda item: item[0] or 0) if key]
 
 
-def by_department(scope: ScopeLike, period: Period, *, now: datetime | None = None) -> list[UnitKpis]:
+def by_department(
+    scope: ScopeLike, period: Period, *, now: datetime | None = None, source: Source = "auto"
+) -> list[UnitKpis]:
     """Per department with any row in the period, lead or co-handling (a department with none is left out)."""
-    return _by_unit(scope, period, now, "department")
+    return _by_unit(scope, period, now, "department", source)
 
 
-def by_zone(scope: ScopeLike, period: Period, *, now: datetime | None = None) -> list[UnitKpis]:
+def by_zone(
+    scope: ScopeLike, period: Period, *, now: datetime | None = None, source: Source = "auto"
+) -> list[UnitKpis]:
     """Per zone with any row in the period."""
-    return _by_unit(scope, period, now, "zone")
+    return _by_unit(scope, period, now, "zone", source)
+
+
+# --- The same figures from the daily rollups -------------------------------------------------------
+#
+# guanjia.appeals.rollups keeps, per appeal, the facts below and their sums per day in DailyRollup.
+# The facts are counted here, from the very rows and conditions the figures above count, restricted
+# to a few appeals; the metric of a fact is "<KPI code>.<part>":
+#
+#   .n        the numerator's rows (on time; satisfied; ...) or, 平均办理时长, their working days
+#   .d        the denominator's rows; for a deadline KPI, every row judged once its deadline passes
+#   .done     a deadline KPI's rows that are done (signed or returned; answered): judged at once
+#   .p .pdone of .d and .done, the provisional ones (平均办理时长: .p of .d)
+#   .pending .ppending   rows not done whose deadline is not 24:00, at that moment of its day
+#
+# A deadline fact's day is the day of its 24:00 deadline (the stored instant less 1 µs), an event's
+# the Beijing day of its instant. Deadline rows not done and not due yet are not judged: a deadline
+# is 24:00 of its day, so on a day before today every row is judged (.d), from today on only the done
+# ones (.done) and, today, the rows whose deadline at another time of day has passed (.pending).
+
+FactKey = tuple[str, date, int, int, str, int]  # metric, day, department, category, channel, at
+ALL_TIME = Period(date(1970, 1, 1), date(2400, 1, 1))
+_DAY = timedelta(days=1)
+_MICROSECONDS_A_DAY = 86_400_000_000
+
+
+def _deadline_day(due: datetime) -> tuple[date, int]:
+    """The day a deadline belongs to, and its moment in that day in µs (0 for 24:00)."""
+    day = (due - timedelta(microseconds=1)).astimezone(BEIJING).date()
+    offset = (due - datetime.combine(day, time(0), tzinfo=BEIJING)) // timedelta(microseconds=1)
+    return day, 0 if offset == _MICROSECONDS_A_DAY else offset
+
+
+def _in_day(now: datetime) -> tuple[date, int]:
+    local = now.astimezone(BEIJING)
+    return local.date(), (local - datetime.combine(local.date(), time(0), tzinfo=BEIJING)) // timedelta(
+        microseconds=1
+    )
+
+
+def _add(found: dict[int, Counter[FactKey]], appeal_id: int, key: FactKey, value: int) -> None:
+    if value:
+        found[appeal_id][key] += value
+
+
+def facts(appeal_ids: Collection[int]) -> dict[int, Counter[FactKey]]:
+    """What each of these appeals contributes to the KPIs, by the KPIs' own row definitions: seven
+    queries for any number of appeals. Appeals with no fact are left out."""
+    ids = list(appeal_ids)
+    found: dict[int, Counter[FactKey]] = defaultdict(Counter)
+    everything = Scope()
+    for ratio in RATIOS:
+        if ratio.judged is None:
+            continue
+        done = ratio.denominator & ~ratio.undone
+        counts = {
+            "n": Count("pk", filter=ratio.numerator & ratio.denominator),
+            "d": Count("pk", filter=ratio.denominator),
+            "done": Count("pk", filter=done),
+            "p": Count("pk", filter=ratio.denominator & Q(provisional=True)),
+            "pdone": Count("pk", filter=done & Q(provisional=True)),
+        }
+        rows = ratio.judged(everything, ALL_TIME).filter(appeal_id__in=ids)
+        for row in (
+            rows.values("appeal_id", "department_id", deadline=F(ratio.due)).annotate(**counts).order_by()
+        ):
+            day, at = _deadline_day(row["deadline"])
+            aid, unit = row["appeal_id"], row["department_id"]
+            for part in ("n", "d", "done", "p", "pdone"):
+                _add(found, aid, (f"{ratio.code}.{part}", day, unit, 0, "", 0), row[part])
+            if at:
+                _add(found, aid, (f"{ratio.code}.pending", day, unit, 0, "", at), row["d"] - row["done"])
+                _add(found, aid, (f"{ratio.code}.ppending", day, unit, 0, "", at), row["p"] - row["pdone"])
+    closing = [ratio for ratio in RATIOS if ratio.rows is _closed_appeals]
+    counts = {}
+    for ratio in closing:
+        counts[f"{ratio.code}__n"] = Count("pk", filter=ratio.numerator & ratio.denominator)
+        counts[f"{ratio.code}__d"] = Count("pk", filter=ratio.denominator)
+    closed = _closed_appeals(everything, ALL_TIME, timezone.now()).filter(pk__in=ids)
+    closed_rows = closed.values("pk", "closed_at", unit=F("lead_department")).annotate(**counts)
+    for row in cast(Iterable[dict[str, Any]], closed_rows):
+        day = row["closed_at"].astimezone(BEIJING).date()
+        for ratio in closing:
+            for part in ("n", "d"):
+                _add(
+                    found,
+                    row["pk"],
+                    (f"{ratio.code}.{part}", day, row["unit"] or 0, 0, "", 0),
+                    row[f"{ratio.code}__{part}"],
+                )
+    groups = {"aid": F("appeal_id"), "unit": F("department_id"), **_handling_groups()}
+    for group in _handling_counts(_handling_rows(everything, ALL_TIME).filter(appeal_id__in=ids), groups):
+        key = ("mean_handling_days", group["answered_on"], group["unit"], 0, "", 0)
+        _add(found, group["aid"], (f"{key[0]}.n", *key[1:]), group["n"] * _group_days(group))
+        _add(found, group["aid"], (f"{key[0]}.d", *key[1:]), group["n"])
+        _add(found, group["aid"], (f"{key[0]}.p", *key[1:]), group["provisional"])
+    return found
+
+
+def _from_rollups(
+    scope: Scope, period: Period, now: datetime, unit: str | None, codes: list[str]
+) -> dict[int | None, dict[str, KpiValue]]:
+    """The KPIs from DailyRollup alone (two queries at most): the same values as the direct path."""
+    today, moment = _in_day(now)
+    rows = DailyRollup.objects.filter(day__gte=period.start, day__lt=period.end)
+    if scope.zone_ids is not None:
+        rows = rows.filter(zone_id__in=list(scope.zone_ids))
+    if scope.department_ids is not None:
+        rows = rows.filter(department_id__in=list(scope.department_ids))
+    deadlines = [code for code in codes if code in _RATIO_BY_CODE and _RATIO_BY_CODE[code].judged is not None]
+    parts = {
+        code: ("n", "d", "done", "p", "pdone") if code in deadlines else ("n", "d", "p") for code in codes
+    }
+    metrics = [f"{code}.{part}" for code in codes for part in parts[code]]
+    group = ["metric"] if unit is None else ["metric", f"{unit}_id"]
+    sums: dict[int | None, Counter[str]] = defaultdict(Counter)
+    found = (
+        rows.filter(metric__in=metrics)
+        .values(*group)
+        .annotate(
+            before=Sum("value", filter=Q(day__lt=today)),
+            since=Sum("value", filter=Q(day__gte=today)),
+        )
+        .order_by()
+    )
+    for row in found:
+        key = row.get(f"{unit}_id") if unit else None
+        metric = row["metric"]
+        before, since = row["before"] or 0, row["since"] or 0
+        sums[key][metric] += before + since
+        sums[key][f"{metric}<"] += before
+        sums[key][f"{metric}>"] += since
+    if deadlines and period.start <= today < period.end:
+        pending = [f"{code}.{part}" for code in deadlines for part in ("pending", "ppending")]
+        late = (
+            rows.filter(day=today, metric__in=pending, at__lte=moment).values(*group).annotate(v=Sum("value"))
+        )
+        for row in late.order_by():
+            key = row.get(f"{unit}_id") if unit else None
+            sums[key][row["metric"]] += row["v"]
+    if unit is None:
+        sums[None]  # the whole scope has values even when nothing happened
+    results: dict[int | None, dict[str, KpiValue]] = {}
+    for key, got in sums.items():
+        values = {}
+        for code in codes:
+            if code in deadlines:
+                values[code] = KpiValue.of(
+                    got[f"{code}.n"],
+                    got[f"{code}.d<"] + got[f"{code}.done>"] + got[f"{code}.pending"],
+                    got[f"{code}.p<"] + got[f"{code}.pdone>"] + got[f"{code}.ppending"],
+                )
+            else:
+                values[code] = KpiValue.of(got[f"{code}.n"], got[f"{code}.d"], got[f"{code}.p"])
+        if unit is None or (key and any(value.denominator for value in values.values())):
+            results[key] = values
+    return results
 
 
 # --- Pauses and extensions, per department (DESIGN.md: "pauses are reported per department") -----
@@ -513,3 +772,40 @@ def pauses_by_department(scope: ScopeLike, period: Period) -> list[PauseFigures]
 def pause_totals(scope: ScopeLike, period: Period) -> PauseFigures:
     """The whole scope's pauses and extensions in the period (the departments' rows added up)."""
     return PauseFigures.total(_pause_figures(_scope(scope), period).values())
+
+
+# --- The rows behind a figure (the cockpit's drill-down) ------------------------------------------
+
+PARTS = ("numerator", "denominator")
+
+
+def rows(
+    code: str, scope: ScopeLike, period: Period, *, part: str = "denominator", now: datetime | None = None
+) -> QuerySet[Any]:
+    """The rows a KPI counts, by the same definitions as its figure: the denominator's (its n) or the
+    numerator's. Assignment-based KPIs give Assignment rows, the others Appeal rows (annotated with
+    first_level, last_level, last_solved and lead_department).
+
+    平均办理时长's numerator is a sum of working days, not a count: both parts give the lead
+    assignments answered in the period, and handling_days(row) gives each one's share of the sum.
+    """
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}")
+    narrowed = _scope(scope)
+    if code == "mean_handling_days":
+        return _assignments(narrowed).filter(period.events("answered_at")).order_by()
+    ratio = _RATIO_BY_CODE[code]  # KeyError for a code that is not a KPI
+    found = ratio.rows(narrowed, period, _now(now)).filter(ratio.denominator)
+    if part == "numerator":
+        found = found.filter(ratio.numerator)
+    return found
+
+
+def handling_days(assignment: Assignment) -> int:
+    """One answered assignment's working days from dispatch to answer less its pauses (平均办理时长's
+    numerator is the sum of these over rows(code="mean_handling_days"))."""
+    assert assignment.answered_at is not None
+    span = workcalendar.workdays_between(
+        assignment.dispatched_at.astimezone(BEIJING).date(), assignment.answered_at.astimezone(BEIJING).date()
+    )
+    return max(span - assignment.paused_days, 0)

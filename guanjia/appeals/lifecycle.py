@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from guanjia.appeals import escalation
+from guanjia.appeals import escalation, rollups
 from guanjia.appeals.models import (
     Appeal,
     AppealCategory,
@@ -281,6 +281,7 @@ def submit_appeal(
             note=str(Channel(channel).label),
         )
         audit.record(by, "appeal.submit", appeal, summary=f"提交诉求 #{appeal.pk}")
+        rollups.refresh([appeal.pk])
     return appeal
 
 
@@ -373,6 +374,7 @@ def dispatch_appeal(
             webhooks.notify_unit(
                 assignment.department_id, event="dispatched", ref=appeal.pk, link=f"/appeals/{appeal.pk}/"
             )
+        rollups.refresh([appeal.pk])
     return created
 
 
@@ -407,6 +409,7 @@ def decline_appeal(appeal: Appeal, *, reason: str, advice: str, by: User, at: da
             accepted_at=None,
             rate_due=workcalendar.deadline(now, RATE_DAYS).due,
         )
+        rollups.refresh([appeal.pk])
         _tell_enterprise(appeal, _("您的诉求已有处理结果，请查看并评价"))
 
 
@@ -450,6 +453,7 @@ def sign_appeal(appeal: Appeal, *, by: User, at: datetime | None = None) -> Assi
     with transaction.atomic():
         _move(appeal, "sign", by=by, assignment=lead, now=now)
         Assignment.objects.filter(pk=lead.pk).update(signed_at=now, signed_by=by)
+        rollups.refresh([appeal.pk])
     lead.signed_at, lead.signed_by = now, by
     return lead
 
@@ -470,6 +474,7 @@ def return_appeal(appeal: Appeal, *, reason: str, by: User, at: datetime | None 
         Extension.objects.filter(assignment__appeal=appeal, state=Extension.State.PENDING).update(
             state=Extension.State.DENIED, decided_at=now, decision_note=_("诉求已退回，申请自动失效")
         )
+        rollups.refresh([appeal.pk])
 
 
 def needs_coordination(appeal: Appeal) -> bool:
@@ -561,6 +566,7 @@ def _finish_answer(
             rate_due=rate_due,
         )
         _tell_enterprise(child, _("您的诉求已有答复，请查看并评价"))
+    rollups.refresh([appeal.pk])  # and its children, answered with it
     lead.answered_at, lead.answered_by, lead.approved_by = now, answered_by, approved_by
     lead.outcome, lead.answer, lead.draft_answer, lead.draft_outcome = Outcome(outcome), answer, "", ""
 
@@ -642,6 +648,7 @@ def give_opinion(appeal: Appeal, *, opinion: str, by: User, at: datetime | None 
             raise Conflict(_("本部门已提交过协办意见"))
         appeal.status = status
         record(appeal, "opinion", by=by, note="", assignment=mine, now=now, target=status)
+        rollups.refresh([appeal.pk])
         lead = appeal.assignments.filter(is_current=True, is_lead=True).first()
         if lead is not None:
             _tell(
@@ -683,6 +690,7 @@ def pause_appeal(appeal: Appeal, *, request: str, by: User, at: datetime | None 
             started_at=now,
             resume_by=workcalendar.deadline(now, PAUSE_DAYS).due,
         )
+        rollups.refresh([appeal.pk])
         _tell_enterprise(appeal, _("您的诉求需要补充材料，请登录查看"))
         members = list(
             User.objects.filter(memberships__enterprise_id=appeal.enterprise_id, memberships__is_active=True)
@@ -730,6 +738,7 @@ def resume_appeal(appeal: Appeal, *, by: User | None, reply: str = "", at: datet
         Assignment.objects.filter(pk=lead.pk).update(
             answer_due=_shift(lead.answer_due, days), paused_days=F("paused_days") + days
         )
+        rollups.refresh([appeal.pk])
         _tell(
             escalation.department_staff(lead, Role.HANDLER),
             _("诉求 #%(ref)s 已恢复办理") % {"ref": appeal.pk},
@@ -825,6 +834,7 @@ def decide_extension(
                 previous_due=assignment.answer_due, new_due=new_due
             )
             extension.previous_due, extension.new_due = assignment.answer_due, new_due
+            rollups.refresh([appeal.pk])
         _tell(
             [extension.requested_by],
             _("诉求 #%(ref)s 的延期申请%(result)s") % {"ref": appeal.pk, "result": state.label},
@@ -889,6 +899,7 @@ def rate_appeal(
             _reopen(appeal, answering, by=by, now=now, note=comment)
         else:
             _move(appeal, "close", by=by, assignment=answering, now=now, closed_at=now, note=str(level.label))
+        rollups.refresh([appeal.pk])
     return rating
 
 
@@ -928,6 +939,7 @@ def _rate_decline(
             _move(
                 appeal, "close_declined", by=by, now=now, closed_at=now, rate_due=None, note=str(level.label)
             )
+        rollups.refresh([appeal.pk])
     return rating
 
 
@@ -1114,6 +1126,7 @@ def decide_review(
             )
             if state == Review.State.CHANGED:
                 Rating.objects.filter(pk=review.rating_id).update(reviewed_level=level)
+        rollups.refresh([appeal.pk])
         _tell(
             [review.requested_by],
             _("诉求 #%(ref)s 的复核结果：%(state)s") % {"ref": appeal.pk, "state": state.label},
@@ -1151,6 +1164,7 @@ def merge_appeal(
         # Guarded on the master too: were it answered meanwhile, the child would never be mirrored
         # (_finish_answer mirrors the children it finds then) and would stay 已合并 for good.
         _step(into, "merge_child", by=by, now=now, note=_("诉求 #%(ref)s 并入本诉求") % {"ref": appeal.pk})
+        rollups.refresh([into.pk])  # the master and its children, the new one among them
         _tell_enterprise(appeal, _("您的诉求已与同类诉求合并办理，请登录查看"))
 
 
@@ -1174,12 +1188,14 @@ def recompute_provisional() -> int:
         if appeal.external_due and appeal.external_due < original:
             original = appeal.external_due
         due = _shift(original, assignment.extension_days + assignment.paused_days)
-        updated = Assignment.objects.filter(pk=assignment.pk, provisional=True).update(
-            sign_due=sign.due if assignment.signed_at is None else assignment.sign_due,
-            original_answer_due=original,
-            answer_due=due,
-            provisional=sign.provisional or answer.provisional,
-        )
+        with transaction.atomic():
+            updated = Assignment.objects.filter(pk=assignment.pk, provisional=True).update(
+                sign_due=sign.due if assignment.signed_at is None else assignment.sign_due,
+                original_answer_due=original,
+                answer_due=due,
+                provisional=sign.provisional or answer.provisional,
+            )
+            rollups.refresh([appeal.pk])
         changed += updated
     for appeal in Appeal.objects.filter(accept_due_provisional=True, status=Status.SUBMITTED):
         accept = workcalendar.deadline(appeal.submitted_at, (appeal.category or AppealCategory()).accept_days)
@@ -1210,6 +1226,7 @@ def close_unrated(
                     rate_due=None,
                     note=_("逾期未评价"),
                 )
+                rollups.refresh([appeal.pk])
         except Conflict:
             continue  # someone rated it, or another sweep closed it, in the meantime
         closed += 1

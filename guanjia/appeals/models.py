@@ -594,3 +594,61 @@ class Attachment(StoredFile):
         verbose_name = _("附件")
         verbose_name_plural = _("附件")
         ordering = ["uploaded_at", "id"]
+
+
+class AppealFacts(models.Model):
+    """What one appeal contributes to the KPIs and the volume figures (guanjia.appeals.rollups).
+
+    One row per appeal: its facts as a list of [metric, day, department_id, category_id, channel,
+    at, value] (0 and "" for none; see DailyRollup), kept in step with DailyRollup in every transaction that changes the
+    appeal, so that the next change knows what to take away. One row rather than a row per fact: an
+    appeal has some twenty facts, a city a million appeals.
+    """
+
+    appeal = models.OneToOneField(Appeal, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    zone_id = models.IntegerField()  # the appeal's zone: every fact's zone, and the rebuild's unit
+    facts = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("诉求统计事实")
+        verbose_name_plural = _("诉求统计事实")
+        indexes = [models.Index(fields=["zone_id"], name="appeal_facts_zone_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.appeal_id} facts"
+
+
+class DailyRollup(models.Model):
+    """The sum of the appeals' facts per Beijing day, zone, department, metric (and category/channel).
+
+    Maintained by the services in the transaction that changes an appeal (value = value + delta),
+    rebuilt by `guanjia kpi rebuild`; the cockpit and the KPIs of whole zones and departments read
+    this table instead of the appeals. Plain integer keys, 0 and "" for none: a NULL would be
+    distinct from every other NULL in the unique key, and ON CONFLICT would never fire.
+    """
+
+    day = models.DateField()
+    zone_id = models.IntegerField()
+    department_id = models.IntegerField(default=0)
+    metric = models.CharField(max_length=40)
+    category_id = models.IntegerField(default=0)
+    channel = models.CharField(max_length=10, default="")
+    # The *.pending metrics only: a deadline not at 24:00 (a 12345 transfer's external one may be
+    # any instant), as microseconds after 00:00 of its day; it is judged once that moment passes.
+    at = models.BigIntegerField(default=0)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("每日统计")
+        verbose_name_plural = _("每日统计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["zone_id", "metric", "day", "department_id", "category_id", "channel", "at"],
+                name="daily_rollup_key",
+            )
+        ]
+        # A zone's figures read the unique key's index; the whole city's read this one.
+        indexes = [models.Index(fields=["metric", "day"], name="daily_rollup_city_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.zone_id}/{self.department_id} {self.metric} = {self.value}"

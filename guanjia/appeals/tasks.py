@@ -1,9 +1,9 @@
 """Scheduled appeal work. A task is a poke; its effects are guarded row updates."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
-from guanjia.appeals import attachments, escalation, lifecycle
+from guanjia.appeals import attachments, escalation, lifecycle, rollups
 
 
 @db_periodic_task(crontab(minute="*/5"))
@@ -28,3 +28,16 @@ def resume_overdue_pauses() -> int:
 def remove_orphaned_attachments() -> int:
     """Files no attachment row points at (a killed upload, a rolled-back transaction), once a day old."""
     return attachments.remove_orphans()
+
+
+@db_task()
+def rebuild_kpi_rollups() -> int:
+    """The work calendar changed: handling days and provisional flags with it, so every appeal's
+    facts are counted again and the rollups corrected (guanjia.appeals.rollups)."""
+    return rollups.rebuild()
+
+
+@db_periodic_task(crontab(hour="3", minute="20"))
+def rebuild_kpi_rollups_nightly() -> int:
+    """Catch a calendar change whose poke was lost (worker down at commit time)."""
+    return rollups.rebuild()

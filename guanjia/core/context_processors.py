@@ -11,6 +11,7 @@ from guanjia.core.roles import REGISTRY_KEEPERS, ZONE_WIDE_ROLES, Role
 # (label, url name, roles that see it)
 NAVIGATION = [
     (_("首页"), "home", None),
+    (_("驾驶舱"), "cockpit:index", {Role.LEADER, Role.SUPERVISOR}),
     (_("我的企业"), "enterprises:mine", {Role.STEWARD}),
     (_("企业库"), "enterprises:list", set(ZONE_WIDE_ROLES)),
     (_("批量导入"), "enterprises:import", set(REGISTRY_KEEPERS)),

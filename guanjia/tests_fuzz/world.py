@@ -23,6 +23,7 @@ from guanjia.appeals.models import Appeal, AppealCategory, Channel, Extension, O
 from guanjia.campaigns import services as campaign_services
 from guanjia.campaigns.demo import DEMO_NAME as DEMO_CAMPAIGN
 from guanjia.campaigns.models import Campaign, CampaignTarget
+from guanjia.cockpit import services as briefing_services
 from guanjia.core import webhooks
 from guanjia.core.models import DepartmentWebhook, OrgUnit, User
 from guanjia.core.roles import Role
@@ -222,6 +223,8 @@ def build_world() -> World:
     )
     assert other_steward is not None
     start, end = "2026-01-01", "2027-01-01"
+    # Last week's 周报 of the demo zone, as the schedule makes it.
+    weekly = briefing_services.generate_briefing("weekly", zone, by=None).briefing
     # Visits first: the handover below may move the demo steward's enterprises away.
     visited = Enterprise.objects.filter(steward=users["steward"]).order_by("pk").first()
     assert visited is not None
@@ -564,6 +567,17 @@ def build_world() -> World:
         Positive("GET /api/kpis/", "leader", query={"start": start, "end": end}),
         Positive("GET /api/kpis/by-department/", "supervisor", query={"start": start, "end": end}),
         Positive("GET /api/kpis/pauses/", "department_head", query={"start": start, "end": end}),
+        Positive("GET /api/cockpit/kpis/", "leader", query={"start": start, "end": end}),
+        Positive(
+            "GET /api/cockpit/rankings/", "supervisor", query={"start": start, "end": end, "level": "zone"}
+        ),
+        Positive("GET /api/cockpit/volume/", "leader", query={"start": start, "end": end, "by": "category"}),
+        Positive("GET /api/cockpit/open-by-age/", "supervisor"),
+        Positive("GET /api/briefings/", "leader", query={"kind": "weekly"}),
+        Positive("POST /api/briefings/", "supervisor", body={"kind": "monthly", "zone": zone.pk}),
+        Positive("GET /api/briefings/{id}/", "leader", {"id": weekly.pk}),
+        Positive("GET /api/briefings/{id}/pdf/", "leader", {"id": weekly.pk}),
+        Positive("GET /api/briefings/{id}/xlsx/", "supervisor", {"id": weekly.pk}),
         Positive("GET /api/stewards/", "dispatcher"),
         Positive("GET /api/stewards/suggest/", "dispatcher", query={"zone": zone.pk}),
         Positive(

@@ -91,10 +91,19 @@ DEPARTMENT = (HANDLER, HEAD)
 ZONE_WIDE = (DISP, DISP_X, SUP, LEADER, PROMOTER)  # core.roles.ZONE_WIDE_ROLES, both zones
 ALL_HANDLERS = (HANDLER, HANDLER_X, HANDLER_Z, CO, HEAD, HEAD_X)
 KPI_READERS = (DISP, DISP_X, SUP, LEADER, HEAD, HEAD_X)  # appeals.api.KPI_READERS
+COCKPIT_READERS = (SUP, LEADER)  # cockpit.figures.COCKPIT_ROLES
 # appeals.api.StaffOrSysadmin: every business role but the enterprise user, and the system admin.
 CONFIG_READERS = tuple(a for a in LOGGED_IN if a not in (NOROLE, ENT, ENT_X, SEC, AUD))
 # Who reads campaigns (campaigns.services.may_view): the zone's overseers and the stewards.
 CAMPAIGN_READERS = (STEWARD, STEWARD_X, DISP, DISP_X, SUP, LEADER)
+# A briefing's page downloads and its API reads: zone A's briefing, and zone B's (404 for zone A).
+BRIEFING_READS = (
+    "cockpit:briefing-pdf",
+    "cockpit:briefing-xlsx",
+    "briefing-detail",
+    "briefing-pdf",
+    "briefing-xlsx",
+)
 # Who is sent to a URL whose answer is the same for everyone (Row.sample).
 PUBLIC_SAMPLE = (ANON, NOROLE, ENT, SYS)
 
@@ -424,6 +433,9 @@ MATRIX: list[Row] = [
     R("appeals:queue", GET, default=FORBIDDEN, ok=[DISP, DISP_X]),
     R("appeals:worklist", GET, default=FORBIDDEN, ok=ALL_HANDLERS),
     R("appeals:board", GET, default=FORBIDDEN, ok=[SUP, LEADER]),
+    R("cockpit:index", GET, default=FORBIDDEN, ok=COCKPIT_READERS),
+    R("cockpit:drill", GET, body="q:cockpit_drill", default=FORBIDDEN, ok=COCKPIT_READERS),
+    R("cockpit:rankings", GET, default=FORBIDDEN, ok=COCKPIT_READERS),
     R("appeals:approvals", GET, default=FORBIDDEN, ok=[SUP, LEADER]),
     # --- submitting: the channel follows the role (portal, steward, phone/12345) ------------------
     R(
@@ -595,6 +607,19 @@ MATRIX: list[Row] = [
     R("kpi-list", GET, body="q:kpi", default=FORBIDDEN, ok=KPI_READERS),
     R("kpi-by-department", GET, body="q:kpi", default=FORBIDDEN, ok=KPI_READERS),
     R("kpi-pauses", GET, body="q:kpi", default=FORBIDDEN, ok=KPI_READERS),
+    # --- API: the leader's cockpit (guanjia/cockpit/api.py) -------------------------------------------
+    R("cockpit-kpis", GET, body="q:kpi", default=FORBIDDEN, ok=COCKPIT_READERS),
+    R("cockpit-rankings", GET, body="q:kpi", default=FORBIDDEN, ok=COCKPIT_READERS),
+    R(
+        "cockpit-rankings",
+        GET,
+        body="q:ranking_steward",
+        default=FORBIDDEN,
+        ok=[LEADER],
+        note="stewards: for the leaders of their own zone only (not a supervisor, not a steward)",
+    ),
+    R("cockpit-volume", GET, body="q:kpi", default=FORBIDDEN, ok=COCKPIT_READERS),
+    R("cockpit-open-by-age", GET, default=FORBIDDEN, ok=COCKPIT_READERS),
     # --- API: appeals ---------------------------------------------------------------------------------
     R("appeal-list", GET, default=OK, note="a scoped list: each sees its own, maybe none"),
     R(
@@ -814,6 +839,21 @@ MATRIX: list[Row] = [
             ("campaign-assign-targets", POST, "api:campaign_assign"),
         )
     ],
+    # --- briefings (周报/月报): the leaders and supervisors of the scope; zone B's briefing is out of
+    # zone A's scope (404); no actor here is a city user, whose view tests_briefing covers -------------
+    R("cockpit:briefings", GET, default=FORBIDDEN, ok=[SUP, LEADER], note="a scoped list"),
+    post_only("cockpit:briefing-generate"),
+    R("cockpit:briefing-generate", POST, body="briefing_generate", default=FORBIDDEN, ok=[SUP, LEADER]),
+    *[
+        row
+        for name in BRIEFING_READS
+        for row in (
+            R(name, GET, "briefing", default=FORBIDDEN, ok=[SUP, LEADER]),
+            R(name, GET, "briefing_b", default=FORBIDDEN, not_found=[SUP, LEADER]),
+        )
+    ],
+    R("briefing-list", GET, default=FORBIDDEN, ok=[SUP, LEADER], note="a scoped list"),
+    R("briefing-list", POST, body="api:briefing", default=FORBIDDEN, ok=[SUP, LEADER]),
     # --- Django admin: a read-only window for the system admin; others are sent to the login ------
     R("admin:index", GET, default=LOGIN, ok=[SYS]),
     R("admin:app_list", GET, "admin_app", default=LOGIN, ok=[SYS]),

@@ -225,11 +225,22 @@ def build_world() -> World:
         ),
     }
     objects["campaign"] = _campaign(cast)
+    objects.update(_briefings(cast))
     objects["campaign_target"] = CampaignTarget.objects.get(
         campaign=objects["campaign"], enterprise=cast.ent_a1
     )
     assert Rating.objects.filter(pk=rating.pk).exists()
     return World(cast=cast, actors=actors, appeals=appeals, objects=objects)
+
+
+def _briefings(cast: Cast) -> dict[str, Any]:
+    """Last week's 周报 of zone A (its leader and supervisor see it) and of zone B (out of their scope)."""
+    from guanjia.cockpit import services as cockpit_services
+
+    return {
+        f"briefing{suffix}": cockpit_services.generate_briefing("weekly", zone, by=None).briefing
+        for suffix, zone in (("", cast.zone_a), ("_b", cast.zone_b))
+    }
 
 
 def _campaign(cast: Cast) -> Any:
@@ -288,6 +299,8 @@ def url_kwargs(world: World, target: str) -> dict[str, Any]:
         "visit_photo": {"pk": objects["visit"].photos.get().pk},
         "api_visit_photo": {"pk": objects["visit"].pk, "photo": objects["visit"].photos.get().pk},
         "visit_schedule": {"enterprise": cast.ent_a1.pk},
+        "briefing": {"pk": objects["briefing"].pk},
+        "briefing_b": {"pk": objects["briefing_b"].pk},
     }
     return known[target]
 
@@ -343,6 +356,8 @@ def body(world: World, name: str) -> dict[str, Any]:
         # query strings of GET rows
         "q:export": {"format": "csv"},
         "q:kpi": {"start": "2026-01-01", "end": "2026-02-01"},
+        "q:ranking_steward": {"start": "2026-01-01", "end": "2026-02-01", "level": "steward"},
+        "q:cockpit_drill": {"kpi": "on_time_answering", "start": "2026-01-01", "end": "2026-02-01"},
         "q:suggest": {"zone": cast.zone_a.pk},
         "unit": {
             "name": "高新区发改局",
@@ -496,6 +511,8 @@ def body(world: World, name: str) -> dict[str, Any]:
         "api:visit_plan": {"enterprise": cast.ent_a1.pk, "planned_on": visit_services.today().isoformat()},
         "visit_interval": {"interval_days": "21", "seen": ""},
         "api:visit_interval": {"interval_days": 21},
+        "briefing_generate": {"kind": "monthly", "scope": str(cast.zone_a.pk)},
+        "api:briefing": {"kind": "monthly", "zone": cast.zone_a.pk},
     }
     today = visit_services.today()
     campaign = {
