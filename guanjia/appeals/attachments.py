@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, Protocol, TypeVar
 from urllib.parse import quote
 
 from django.conf import settings
@@ -592,23 +592,48 @@ def file_response(
     return response
 
 
-def download(attachment: Attachment, *, by: User, ip: str | None = None) -> FileResponse:
-    """The file as a download (never shown inline), audited. The caller has checked that `by` sees
-    the appeal (Appeal.objects.visible_to)."""
-    handle = open_stored(attachment.storage_key, what=f"attachment {attachment.pk}")
+class Served(Protocol):
+    """What audited_download needs of a stored file's row (an attachment, a photo, a briefing file)."""
+
+    pk: Any
+    name: str
+    content_type: str
+    storage_key: str
+
+
+def audited_download(
+    stored: Served,
+    *,
+    by: User,
+    action: str,
+    target: Any,
+    summary: str,
+    detail: dict[str, Any],
+    ip: str | None = None,
+) -> FileResponse:
+    """A stored file as a download, with its audit record: the file is opened first (a missing file
+    is a 404 and no record), and closed again if the record cannot be written."""
+    handle = open_stored(stored.storage_key, what=f"{type(stored).__name__} {stored.pk}")
     try:
-        audit.record(
-            by,
-            "appeal.attachment_download",
-            attachment,
-            summary=f"下载诉求 #{attachment.appeal_id} 的附件 {attachment.name}",
-            detail={"appeal": attachment.appeal_id, "name": attachment.name, "sha256": attachment.sha256},
-            ip=ip,
-        )
+        audit.record(by, action, target, summary=summary, detail=detail, ip=ip)
     except BaseException:
         handle.close()
         raise
-    return file_response(handle, name=attachment.name, content_type=attachment.content_type, pk=attachment.pk)
+    return file_response(handle, name=stored.name, content_type=stored.content_type, pk=stored.pk)
+
+
+def download(attachment: Attachment, *, by: User, ip: str | None = None) -> FileResponse:
+    """The file as a download (never shown inline), audited. The caller has checked that `by` sees
+    the appeal (Appeal.objects.visible_to)."""
+    return audited_download(
+        attachment,
+        by=by,
+        action="appeal.attachment_download",
+        target=attachment,
+        summary=f"下载诉求 #{attachment.appeal_id} 的附件 {attachment.name}",
+        detail={"appeal": attachment.appeal_id, "name": attachment.name, "sha256": attachment.sha256},
+        ip=ip,
+    )
 
 
 # --- leftovers ----------------------------------------------------------------------------

@@ -302,17 +302,12 @@ def generate_scheduled(kind: str, *, now: datetime | None = None) -> int:
 def download(found: BriefingFile, *, by: User, ip: str | None = None) -> FileResponse:
     """A briefing's file as a download, audited. The caller has checked that `by` sees the briefing
     (visible_to)."""
-    handle = attachments.open_stored(found.storage_key, what=f"briefing file {found.pk}")
-    try:
-        audit.record(
-            by,
-            "briefing.download",
-            found.briefing,
-            summary=f"下载简报 {found.name}",
-            detail={"briefing": found.briefing_id, "format": found.format, "sha256": found.sha256},
-            ip=ip,
-        )
-    except BaseException:
-        handle.close()
-        raise
-    return attachments.file_response(handle, name=found.name, content_type=found.content_type, pk=found.pk)
+    return attachments.audited_download(
+        found,
+        by=by,
+        action="briefing.download",
+        target=found.briefing,
+        summary=f"下载简报 {found.name}",
+        detail={"briefing": found.briefing_id, "format": found.format, "sha256": found.sha256},
+        ip=ip,
+    )

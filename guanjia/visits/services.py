@@ -324,22 +324,19 @@ def record_visit(
 def photo_response(photo: VisitPhoto, *, by: User, download: bool, ip: str | None = None) -> FileResponse:
     """A visit photo: shown inline on the visit's page, or downloaded — a download is audited, as an
     appeal attachment's is. The caller has checked that `by` sees the visit (Visit.visible_to)."""
-    handle = attachments.open_stored(photo.storage_key, what=f"visit photo {photo.pk}")
     if download:
-        try:
-            audit.record(
-                by,
-                "visit.photo_download",
-                photo,
-                summary=f"下载走访 #{photo.visit_id} 的照片 {photo.name}",
-                detail={"visit": photo.visit_id, "name": photo.name, "sha256": photo.sha256},
-                ip=ip,
-            )
-        except BaseException:
-            handle.close()
-            raise
+        return attachments.audited_download(
+            photo,
+            by=by,
+            action="visit.photo_download",
+            target=photo,
+            summary=f"下载走访 #{photo.visit_id} 的照片 {photo.name}",
+            detail={"visit": photo.visit_id, "name": photo.name, "sha256": photo.sha256},
+            ip=ip,
+        )
+    handle = attachments.open_stored(photo.storage_key, what=f"visit photo {photo.pk}")
     return attachments.file_response(
-        handle, name=photo.name, content_type=photo.content_type, pk=photo.pk, inline=not download
+        handle, name=photo.name, content_type=photo.content_type, pk=photo.pk, inline=True
     )
 
 
