@@ -140,13 +140,9 @@ def main() -> int:  # noqa: C901, PLR0915 - one script, read top to bottom
         if args.reuse and Appeal.objects.count() >= args.appeals:
             print(f"reused {Appeal.objects.count():,} appeals (not filled again)")
         else:
-            # Prints the fill's and the KPI rollups' rebuild times (neither is counted below).
+            # Prints the fill's and the KPI rollups' rebuild times (neither is counted below), and
+            # on PostgreSQL runs VACUUM ANALYZE after the load.
             appeals_bench.fill(args.appeals, args.zones, args.departments, random.Random(20261127))
-            if connection.vendor == "postgresql":
-                started = time.perf_counter()
-                with connection.cursor() as cursor:
-                    cursor.execute("VACUUM ANALYZE")  # what autovacuum does after a load, done now
-                print(f"VACUUM ANALYZE in {time.perf_counter() - started:.0f} s (not counted)")
         print(f"daily rollup rows: {DailyRollup.objects.count():,}")
 
         city = OrgUnit.objects.get(code="bench-city")
