@@ -39,6 +39,9 @@ class ReadsBriefings(BasePermission):
 
 
 class BriefingFileSerializer(serializers.ModelSerializer):
+    # Declared, not derived: a PositiveIntegerField's maximum differs between SQLite and PostgreSQL,
+    # and the committed schema must be the same on both.
+    size = serializers.IntegerField(min_value=0, help_text=_("大小（字节）"))
     url = serializers.SerializerMethodField(help_text=_("下载地址（API）"))
 
     class Meta:
@@ -55,6 +58,7 @@ class BriefingSerializer(serializers.ModelSerializer):
     last_day = serializers.DateField(help_text=_("统计期的最后一天（含）"))
     generated_by = serializers.SerializerMethodField(help_text=_("生成人；null 为定时任务"))
     files = BriefingFileSerializer(many=True)
+    version = serializers.IntegerField(min_value=1, help_text=_("每重新生成一次加 1"))
 
     class Meta:
         model = Briefing
