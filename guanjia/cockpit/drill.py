@@ -52,9 +52,9 @@ def _day_range(start: date, end: date) -> Q:
     )
 
 
-def _volume_rows(drill: Drill) -> QuerySet[Appeal]:
+def _volume_rows(drill: Drill, visible: QuerySet[Appeal]) -> QuerySet[Appeal]:
     assert drill.period is not None
-    found = Appeal.objects.filter(zone_id__in=drill.zone_ids).filter(
+    found = visible.filter(zone_id__in=drill.zone_ids).filter(
         _day_range(drill.period.start, drill.period.end)
     )
     try:
@@ -79,13 +79,13 @@ def _volume_rows(drill: Drill) -> QuerySet[Appeal]:
     raise DrillError(_("分组方式只能是 day、week、category 或 channel"))
 
 
-def _age_rows(drill: Drill, day: date) -> QuerySet[Appeal]:
+def _age_rows(drill: Drill, visible: QuerySet[Appeal], day: date) -> QuerySet[Appeal]:
     bands = rollups.AGE_BANDS
     if not drill.key.isdigit() or int(drill.key) >= len(bands):
         raise DrillError(_("未知的时长分档"))
     low, high = bands[int(drill.key)][1:]
     # Open appeals submitted between `high` and `low` days before `day` (Beijing dates).
-    found = Appeal.objects.filter(zone_id__in=drill.zone_ids, status__in=rollups.OPEN_STATUSES)
+    found = visible.filter(zone_id__in=drill.zone_ids, status__in=rollups.OPEN_STATUSES)
     latest = day - timedelta(days=low)
     found = found.filter(
         submitted_at__lt=datetime.combine(latest + timedelta(days=1), time(0), tzinfo=BEIJING)
@@ -96,15 +96,23 @@ def _age_rows(drill: Drill, day: date) -> QuerySet[Appeal]:
     return found
 
 
-def _red_rows(drill: Drill) -> QuerySet[Escalation]:
+def _red_rows(drill: Drill, visible: QuerySet[Appeal]) -> QuerySet[Escalation]:
     assert drill.period is not None
     return Escalation.objects.filter(
-        drill.period.events("created_at"), level=Escalation.Level.RED, appeal__zone_id__in=drill.zone_ids
+        drill.period.events("created_at"),
+        level=Escalation.Level.RED,
+        appeal__zone_id__in=drill.zone_ids,
+        appeal__in=visible.values("pk"),
     )
 
 
-def rows(drill: Drill, *, day: date, now: datetime | None = None) -> QuerySet[Any]:
-    """The queryset behind the figure: its count() is the figure (a sum of days for 平均办理时长)."""
+def rows(drill: Drill, *, user: User, day: date, now: datetime | None = None) -> QuerySet[Any]:
+    """The queryset behind the figure: its count() is the figure (a sum of days for 平均办理时长).
+
+    The rows are read through Appeal.objects.visible_to(user), as every list of appeals is; for the
+    leaders and supervisors of the drill's zones that is every appeal of those zones, so the count
+    is still the figure."""
+    visible = Appeal.objects.visible_to(user)
     if drill.kind == "kpi":
         if drill.code not in kpi.KPIS:
             raise DrillError(_("未知的指标"))
@@ -112,16 +120,17 @@ def rows(drill: Drill, *, day: date, now: datetime | None = None) -> QuerySet[An
             raise DrillError(_("part 只能是 numerator 或 denominator"))
         assert drill.period is not None
         scope = kpi.Scope(
+            appeals=visible,
             zone_ids=drill.zone_ids,
             department_ids=[drill.department_id] if drill.department_id is not None else None,
         )
         return kpi.rows(drill.code, scope, drill.period, part=drill.part, now=now)
     if drill.kind == "volume":
-        return _volume_rows(drill)
+        return _volume_rows(drill, visible)
     if drill.kind == "age":
-        return _age_rows(drill, day)
+        return _age_rows(drill, visible, day)
     if drill.kind == "red":
-        return _red_rows(drill)
+        return _red_rows(drill, visible)
     raise DrillError(_("未知的穿透类型"))
 
 

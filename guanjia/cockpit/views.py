@@ -244,7 +244,7 @@ def drill_down(request: AuthedRequest) -> HttpResponse:
     day = figures.current_day()
     try:
         target = _drill_from_request(request, scope)
-        found = drill.with_related(drill.rows(target, day=day, now=timezone.now()), target)
+        found = drill.with_related(drill.rows(target, user=request.user, day=day, now=timezone.now()), target)
         total = found.count()
     except drill.DrillError as error:
         refused = {"page_title": _("穿透查询"), "error": str(error)}
