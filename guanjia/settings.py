@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "guanjia.appeals",
     "guanjia.visits",
     "guanjia.campaigns",
+    "guanjia.investment",
     "guanjia.cockpit",
 ]
 

@@ -591,6 +591,9 @@ def build_world() -> World:
             },
         ),
     ]
+    from guanjia.tests_fuzz import investment
+
+    positives += investment.positives(users)
     seeds = _seeds(users, hooks, attachment.pk)
     return World(users=users, tokens=tokens, positives=positives, seeds=seeds)
 

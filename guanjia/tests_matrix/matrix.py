@@ -877,3 +877,9 @@ MATRIX: list[Row] = [
     R("admin:jsi18n", GET, default=LOGIN, ok=[SYS]),
     R("admin:view_on_site", GET, "admin_view_on_site", default=LOGIN, not_found=[SYS]),
 ]
+
+# The investment app's rows live beside it, one module per part (tests_matrix/investment/); they
+# import Row and R from here, so they are added once this module has defined them.
+from guanjia.tests_matrix import investment as _investment  # noqa: E402
+
+MATRIX.extend(_investment.ROWS)

@@ -230,6 +230,9 @@ def build_world() -> World:
         campaign=objects["campaign"], enterprise=cast.ent_a1
     )
     assert Rating.objects.filter(pk=rating.pk).exists()
+    from guanjia.tests_matrix import investment
+
+    investment.build(cast, objects)
     return World(cast=cast, actors=actors, appeals=appeals, objects=objects)
 
 
@@ -302,6 +305,10 @@ def url_kwargs(world: World, target: str) -> dict[str, Any]:
         "briefing": {"pk": objects["briefing"].pk},
         "briefing_b": {"pk": objects["briefing_b"].pk},
     }
+    if target not in known:
+        from guanjia.tests_matrix import investment
+
+        known.update(investment.kwargs(world))
     return known[target]
 
 
@@ -541,5 +548,9 @@ def body(world: World, name: str) -> dict[str, Any]:
             },
         }
     )
+    if name not in bodies:
+        from guanjia.tests_matrix import investment
+
+        bodies.update(investment.bodies(world))
     made = bodies[name]
     return made() if callable(made) else dict(made)

@@ -1,0 +1,5 @@
+"""Pages: targets (to be filled)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
