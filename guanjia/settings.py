@@ -254,6 +254,10 @@ SPECTACULAR_SETTINGS = {
         # The rating's level keeps its name beside the cockpit rankings' level (department/zone/steward).
         "LevelEnum": "guanjia.appeals.models.RatingLevel",
         "RankingLevelEnum": "guanjia.cockpit.serializers.LEVELS",
+        # A visit's mode keeps its name beside a lead log's mode; a lead's status beside an appeal's.
+        "ModeEnum": "guanjia.visits.models.Mode",
+        "LeadStatusEnum": "guanjia.investment.models.LeadStatus",
+        "LeadLogModeEnum": "guanjia.investment.models.LeadLog.Mode",
     },
     # No call out at run time: Swagger UI would otherwise send the schema to its online validator.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},

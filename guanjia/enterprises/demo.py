@@ -209,7 +209,9 @@ class DemoLogin:
 DEMO_LOGINS: tuple[DemoLogin, ...] = (
     # What each account can try today; the column grows as modules land (appeals, visits, cockpit…).
     DemoLogin(
-        Role.ENTERPRISE_USER, "gj_enterprise", "企业主页、提交诉求、我的诉求与评价（高新区一家重点企业）"
+        Role.ENTERPRISE_USER,
+        "gj_enterprise",
+        "企业主页、提交诉求、我的诉求与评价、融资需求（高新区一家重点企业）",
     ),
     DemoLogin(
         Role.STEWARD,
@@ -231,7 +233,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
         Role.SUPERVISOR, "gj_supervisor", "诉求总览与督办、高新区企业库与管家安排（经开区：gj_supervisor2）"
     ),
     DemoLogin(Role.LEADER, "gj_leader", "诉求总览、红牌提醒、企业库（电话脱敏）（全市：gj_city_leader）"),
-    DemoLogin(Role.PROMOTER, "gj_promoter", "高新区企业库（电话脱敏）"),
+    DemoLogin(Role.PROMOTER, "gj_promoter", "高新区产业链招商：链图谱、线索、项目、审批代办、基金与融资需求"),
     DemoLogin(Role.SECONDED_CADRE, "gj_cadre", "挂职干部（挂职交流模块上线后使用）"),
     DemoLogin(Role.SYSADMIN, "gj_sysadmin", "组织机构与用户账号（看不到业务数据）"),
     DemoLogin(Role.SECADMIN, "gj_secadmin", "角色授予、安全策略、账号解锁与两步验证重置（看不到业务数据）"),

@@ -73,6 +73,14 @@ def create_enterprise(
     """Register an enterprise in a zone."""
     if not can_keep_registry(by, zone.pk):
         raise NotAllowed(_("只有本园区的受理员或效能督查可以新增企业"))
+    return register_enterprise(data=data, zone=zone, tags=tags, contacts=contacts, by=by)
+
+
+def register_enterprise(
+    *, data: dict[str, Any], zone: OrgUnit, tags: Iterable[Tag] = (), contacts: Iterable[dict] = (), by: User
+) -> Enterprise:
+    """Enter an enterprise in a zone's registry, for a caller that has checked `by`'s right itself
+    (create_enterprise; investment's registration of a landed project)."""
     _check_zone(zone)
     try:
         uscc = clean_uscc(data.get("uscc", ""))
