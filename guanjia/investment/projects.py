@@ -53,6 +53,7 @@ from guanjia.investment.models import (
     Lead,
     LeadSource,
     LeadStatus,
+    NodePlacement,
     Project,
     ProjectEvent,
     ProjectKind,
@@ -763,6 +764,9 @@ def register_project_enterprise(
             raise UsccInvalid(str(exc)) from exc
         # The zone's registry assigns stewards; here the platform does it on the project's behalf.
         enterprise_services.assign_steward(enterprise, steward, reason="招商项目落地", by=None)
+        # The link the project was brought in to fill now has a local enterprise: the chain map counts it.
+        if project.node_id is not None:
+            NodePlacement.objects.create(node_id=project.node_id, enterprise=enterprise, placed_by=by)
         moved = Project.objects.filter(
             pk=project.pk, version=project.version, enterprise__isnull=True
         ).update(enterprise=enterprise, version=project.version + 1)

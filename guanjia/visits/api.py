@@ -324,7 +324,11 @@ class OverdueQuerySerializer(serializers.Serializer):
         summary=_("走访逾期督查：按园区"),
         description=_("调用者范围内各园区的企业数、逾期企业数、占比与最早应走访日期。"),
         parameters=[OpenApiParameter("zone", OpenApiTypes.INT, description=_("只统计该园区"))],
-        responses={200: ZoneOverdueSerializer(many=True), 403: OpenApiResponse(ErrorSerializer)},
+        responses={
+            200: ZoneOverdueSerializer(many=True),
+            403: OpenApiResponse(ErrorSerializer),
+            404: OpenApiResponse(ErrorSerializer, description=_("该园区不存在或不在调用者范围内")),
+        },
     ),
     by_steward=extend_schema(
         summary=_("走访逾期督查：按服务管家"),
@@ -332,7 +336,11 @@ class OverdueQuerySerializer(serializers.Serializer):
             "调用者范围内各服务管家的服务企业数、逾期企业数、占比与最早应走访日期；steward 为 null 的一行是未分配管家的企业。"
         ),
         parameters=[OpenApiParameter("zone", OpenApiTypes.INT, description=_("只统计该园区"))],
-        responses={200: StewardOverdueSerializer(many=True), 403: OpenApiResponse(ErrorSerializer)},
+        responses={
+            200: StewardOverdueSerializer(many=True),
+            403: OpenApiResponse(ErrorSerializer),
+            404: OpenApiResponse(ErrorSerializer, description=_("该园区不存在或不在调用者范围内")),
+        },
     ),
 )
 class VisitOverdueViewSet(viewsets.GenericViewSet):
