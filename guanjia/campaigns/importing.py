@@ -12,6 +12,7 @@ skipped. The checks run outside that transaction (DESIGN.md "Long writes").
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -26,10 +27,10 @@ from guanjia.core.models import User
 from guanjia.enterprises.importing import (
     LOOKUP_CHUNK,
     ImportFileError,
-    _csv_rows,
-    _normalise_header,
-    _xlsx_rows,
+    check_table,
     file_kind,
+    normalise_header,
+    table_rows,
 )
 from guanjia.enterprises.models import Enterprise
 from guanjia.enterprises.uscc import clean_uscc
@@ -58,31 +59,30 @@ class TargetRowsInvalid(ServiceError):
 
 def read_uscc_rows(fileobj: IO[bytes], filename: str) -> list[tuple[int, Any]]:
     """(row number, cell) of every data row that is not blank; ImportFileError for a file we cannot use."""
-    kind = file_kind(filename)
-    fileobj.seek(0)
-    rows = _xlsx_rows(fileobj) if kind == "xlsx" else _csv_rows(fileobj)
-    try:
+    rows = table_rows(fileobj, file_kind(filename))
+    with closing(rows):  # on a refused header; check_table closes it after the data rows
         first = next(rows, None)
         if first is None:
             raise ImportFileError(_("文件是空的：第 1 行应为表头“统一社会信用代码”"))
         number, header = first
         if number != 1:
             raise ImportFileError(_("第 1 行应为表头“统一社会信用代码”，不要在表头上方插入行"))
-        positions = [i for i, cell in enumerate(header) if _normalise_header(cell) == USCC_HEADER]
+        positions = [i for i, cell in enumerate(header) if normalise_header(cell) == USCC_HEADER]
         if not positions:
             raise ImportFileError(_("第 1 行（表头）缺少“统一社会信用代码”列"))
         if len(positions) > 1:
             raise ImportFileError(_("第 1 行（表头）中“统一社会信用代码”列出现了两次"))
         position = positions[0]
-        data: list[tuple[int, Any]] = []
-        for number, cells in rows:
-            if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
-                continue  # a blank row
-            if len(data) >= MAX_TARGET_ROWS:
-                raise ImportFileError(_("文件超过 %(max)d 行，请拆分后分批上传") % {"max": MAX_TARGET_ROWS})
-            data.append((number, cells[position] if position < len(cells) else None))
-    finally:
-        rows.close()
+
+        def uscc_cell(number: int, cells: tuple) -> tuple[int, Any]:
+            return number, cells[position] if position < len(cells) else None
+
+        data, _total = check_table(
+            rows,
+            uscc_cell,
+            max_rows=MAX_TARGET_ROWS,
+            too_many=_("文件超过 %(max)d 行，请拆分后分批上传") % {"max": MAX_TARGET_ROWS},
+        )
     if not data:
         raise ImportFileError(_("文件中没有数据行：请在表头下方每行填写一个统一社会信用代码"))
     return data

@@ -39,13 +39,13 @@ import re
 import uuid
 import zipfile
 import zlib
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from io import BytesIO
-from typing import IO, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, TypeVar
 from xml.etree import ElementTree
 
 from django.conf import settings
@@ -74,7 +74,12 @@ from guanjia.enterprises.models import (
 from guanjia.enterprises.services import EDITABLE_FIELDS, can_keep_registry
 from guanjia.enterprises.uscc import clean_uscc
 
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
 logger = logging.getLogger(__name__)
+
+Checked = TypeVar("Checked")
 
 # A file with more rows than this is refused: its parsed rows would not fit the
 # worker's memory budget. Split it into several files.
@@ -203,7 +208,6 @@ COLUMNS: tuple[Column, ...] = (
     ),
 )
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
-COLUMN_ORDER = {column.key: index for index, column in enumerate(COLUMNS)}
 HEADERS = tuple(column.header for column in COLUMNS)
 
 # The words the file uses, fixed like the headers (the models' labels follow the interface language).
@@ -249,18 +253,49 @@ class ParsedRow(NamedTuple):
 
 def build_template() -> bytes:
     """The downloadable .xlsx template: the data sheet and a sheet explaining each column."""
+    workbook = template_workbook(
+        _("企业名录"),
+        COLUMNS,
+        choices=(("scale", SCALE_TEXT.values()), ("tier", TIER_TEXT.values())),
+        last_row=200000,
+        notes=(
+            _("说明："),
+            _("1. 第 1 行是表头，请勿修改或删除；从第 2 行起每行填写一家企业。带 * 的列必填。"),
+            _("2. 企业归属的园区在上传页面选择，文件中不填写。"),
+            _("3. 统一社会信用代码、联系电话、行业大类代码已设为文本格式，请勿改成数字格式，否则会被拒绝。"),
+            _(
+                "4. 上传后平台会逐行校验并列出所有错误（第几行、哪一列、什么问题）；有错误时不会写入任何数据。"
+            ),
+            _("5. 全部行校验通过后，需要点击“确认导入”才会一次性写入。"),
+            _("6. 也可以上传 UTF-8 或 GB18030 编码的 CSV 文件，表头与本模板相同。"),
+        ),
+    )
+    return workbook_bytes(workbook)
+
+
+def template_workbook(
+    title: str,
+    columns: Sequence[Column],
+    *,
+    choices: Iterable[tuple[str, Iterable[str]]],
+    last_row: int,
+    notes: Iterable[str],
+) -> Workbook:
+    """A template's data sheet (the columns' headers, widths and text formats, a drop-down list of the
+    words of each `choices` column down to `last_row`) and its 填写说明 sheet (each column, then `notes`)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    order = {column.key: index for index, column in enumerate(columns)}
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = _("企业名录")
-    sheet.append(list(HEADERS))
+    sheet.title = title
+    sheet.append([column.header for column in columns])
     bold = Font(bold=True)
     required_fill = PatternFill("solid", fgColor="FDE2E1")
-    for index, column in enumerate(COLUMNS, start=1):
+    for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
         cell = sheet.cell(row=1, column=index)
         cell.font = bold
@@ -273,43 +308,38 @@ def build_template() -> bytes:
             # The whole column is text, so what the user types or pastes stays as typed.
             dimension.number_format = "@"
     sheet.freeze_panes = "A2"
-    for key, words in (("scale", SCALE_TEXT), ("tier", TIER_TEXT)):
-        letter = get_column_letter(COLUMN_ORDER[key] + 1)
+    for key, words in choices:
+        letter = get_column_letter(order[key] + 1)
         validation = DataValidation(
             type="list",
-            formula1='"' + ",".join(words.values()) + '"',
+            formula1='"' + ",".join(words) + '"',
             allow_blank=True,
             showErrorMessage=True,
             errorTitle=_("取值不正确"),
             error=_("请从下拉列表中选择"),
         )
-        validation.add(f"{letter}2:{letter}200000")
+        validation.add(f"{letter}2:{letter}{last_row}")
         sheet.add_data_validation(validation)
 
-    notes = workbook.create_sheet(_("填写说明"))
-    notes.append([_("列名"), _("是否必填"), _("填写说明")])
-    for cell in notes[1]:
+    explained = workbook.create_sheet(_("填写说明"))
+    explained.append([_("列名"), _("是否必填"), _("填写说明")])
+    for cell in explained[1]:
         cell.font = bold
-    for column in COLUMNS:
-        notes.append([column.header, _("必填") if column.required else _("选填"), str(column.hint)])
-    notes.append([])
-    for line in (
-        _("说明："),
-        _("1. 第 1 行是表头，请勿修改或删除；从第 2 行起每行填写一家企业。带 * 的列必填。"),
-        _("2. 企业归属的园区在上传页面选择，文件中不填写。"),
-        _("3. 统一社会信用代码、联系电话、行业大类代码已设为文本格式，请勿改成数字格式，否则会被拒绝。"),
-        _("4. 上传后平台会逐行校验并列出所有错误（第几行、哪一列、什么问题）；有错误时不会写入任何数据。"),
-        _("5. 全部行校验通过后，需要点击“确认导入”才会一次性写入。"),
-        _("6. 也可以上传 UTF-8 或 GB18030 编码的 CSV 文件，表头与本模板相同。"),
-    ):
-        notes.append([line])
-    notes.column_dimensions["A"].width = 22
-    notes.column_dimensions["B"].width = 10
-    notes.column_dimensions["C"].width = 90
-    for row in notes.iter_rows(min_row=2):
+    for column in columns:
+        explained.append([column.header, _("必填") if column.required else _("选填"), str(column.hint)])
+    explained.append([])
+    for line in notes:
+        explained.append([line])
+    explained.column_dimensions["A"].width = 22
+    explained.column_dimensions["B"].width = 10
+    explained.column_dimensions["C"].width = 90
+    for row in explained.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+    return workbook
 
+
+def workbook_bytes(workbook: Workbook) -> bytes:
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -588,30 +618,37 @@ def _csv_rows(fileobj: IO[bytes]) -> Generator[tuple[int, tuple], None, None]:
         ) from exc
 
 
-def _normalise_header(value: Any) -> str:
+def table_rows(fileobj: IO[bytes], kind: str) -> Generator[tuple[int, tuple], None, None]:
+    """(row number, cell values) of every row of an .xlsx or .csv file, from the start of the file."""
+    fileobj.seek(0)
+    return _xlsx_rows(fileobj) if kind == "xlsx" else _csv_rows(fileobj)
+
+
+def normalise_header(value: Any) -> str:
+    """A header cell as the label it names: spaces dropped, half-width brackets made full-width, no *."""
     text = "" if value is None else str(value)
     text = text.replace(" ", "").replace("\u3000", "").replace("(", "（").replace(")", "）")
     return text.strip().rstrip("*＊").strip()
 
 
-_LABELS = {column.label: column for column in COLUMNS}
-
-
-def _read_header(cells: tuple) -> dict[str, int]:
+def read_header(cells: tuple, columns: Sequence[Column] = COLUMNS) -> dict[str, int]:
+    """Each column's position in the header row; ImportFileError for a column twice, a required one
+    missing, or one that is not the template's."""
+    labels = {column.label: column for column in columns}
     positions: dict[str, int] = {}
     unknown = []
     for index, cell in enumerate(cells):
-        label = _normalise_header(cell)
+        label = normalise_header(cell)
         if not label:
             continue
-        column = _LABELS.get(label)
+        column = labels.get(label)
         if column is None:
             unknown.append(label)
         elif column.key in positions:
             raise ImportFileError(_("第 1 行（表头）中“%(column)s”列出现了两次") % {"column": column.label})
         else:
             positions[column.key] = index
-    missing = [c.header for c in COLUMNS if c.required and c.key not in positions]
+    missing = [c.header for c in columns if c.required and c.key not in positions]
     if missing:
         raise ImportFileError(
             _("第 1 行（表头）缺少必填列：%(columns)s。请使用导入模板，表头在第 1 行")
@@ -626,19 +663,18 @@ def _read_header(cells: tuple) -> dict[str, int]:
 
 
 def open_table(
-    fileobj: IO[bytes], kind: str
+    fileobj: IO[bytes], kind: str, columns: Sequence[Column] = COLUMNS
 ) -> tuple[dict[str, int], Generator[tuple[int, tuple], None, None]]:
-    """Check the file type and header; return column positions and the data rows that follow."""
-    fileobj.seek(0)
-    rows = _xlsx_rows(fileobj) if kind == "xlsx" else _csv_rows(fileobj)
+    """Check the file type and the header (the template's `columns`); return the columns' positions and
+    the data rows that follow."""
+    rows = table_rows(fileobj, kind)
     first = next(rows, None)
     if first is None:
         raise ImportFileError(_("文件是空的，请使用导入模板填写后上传"))
-    if first[0] != 1:
-        rows.close()
-        raise ImportFileError(_("第 1 行应为表头，请使用导入模板，不要在表头上方插入行"))
     try:
-        positions = _read_header(first[1])
+        if first[0] != 1:
+            raise ImportFileError(_("第 1 行应为表头，请使用导入模板，不要在表头上方插入行"))
+        positions = read_header(first[1], columns)
     except ImportFileError:
         rows.close()
         raise
@@ -681,16 +717,17 @@ def estimate_rows(fileobj: IO[bytes], kind: str) -> int:
 class ErrorReport:
     """Errors as the user sees them: row number (header = 1), column, message."""
 
-    def __init__(self, limit: int = MAX_REPORTED_ERRORS):
+    def __init__(self, limit: int = MAX_REPORTED_ERRORS, columns: Sequence[Column] = COLUMNS):
         self.limit = limit
         self.count = 0
+        # A row's errors are listed in the file's column order, under the columns' labels.
+        self._columns = {column.key: (index, column.label) for index, column in enumerate(columns)}
         self._kept: list[tuple[int, int, str, str]] = []
 
     def add(self, row: int, key: str | None, message: str) -> None:
         self.count += 1
         if len(self._kept) < self.limit:
-            order = COLUMN_ORDER[key] if key else -1
-            label = COLUMN_BY_KEY[key].label if key else ""
+            order, label = self._columns[key] if key else (-1, "")
             self._kept.append((row, order, label, message))
 
     def as_list(self) -> list[dict]:
@@ -736,29 +773,18 @@ def _without_label(message: str, label: str) -> str:
     return message
 
 
-class RowChecker:
-    """Checks rows one by one and remembers what a later row (or the database) must be compared with."""
+class CellChecker:
+    """Reads the cells of a file with these columns as every import reads them, and records each refusal
+    in its report: the base of an import's row checker."""
 
-    def __init__(self, zone: OrgUnit, positions: dict[str, int]):
-        from guanjia.enterprises import industries
-
-        self.divisions = industries.DIVISIONS
-        self.section_of = industries.section_of
-        self.zone = zone
-        # Cells are cut to the header's width plus one empty cell, which the columns that the
-        # file leaves out point at: one C-level itemgetter call then picks a row's values.
-        self.width = max(positions.values()) + 1
-        self.pad = (None,) * (self.width + 1)
-        self.pick = operator.itemgetter(*(positions.get(column.key, self.width) for column in COLUMNS))
-        self.report = ErrorReport()
-        self.stewards = StewardDirectory(zone)
-        self.first_seen: dict[str, int] = {}
-        self.reported_first: set[int] = set()
-        self.today = timezone.localdate()
-
-    # Each helper returns the cleaned value, or None after recording an error.
+    def __init__(self, columns: Sequence[Column]):
+        self.column_by_key = {column.key: column for column in columns}
+        self.report = ErrorReport(columns=columns)
+        self.reported_first: set[tuple[str, int]] = set()
 
     def _text(self, row: int, key: str, value: Any, max_length: int) -> str | None:
+        """The cell as text (a number refused where the column says so, our formula guard dropped), or
+        None after recording why not."""
         if value.__class__ is str:  # the common case first: this runs for most cells of every row
             text = value.strip()
             if len(text) <= max_length and text[:1] != "'":
@@ -768,7 +794,7 @@ class RowChecker:
         if isinstance(value, bool):
             value = "是" if value else "否"
         elif isinstance(value, (int, float)):
-            if COLUMN_BY_KEY[key].refuse_numbers:
+            if self.column_by_key[key].refuse_numbers:
                 self.report.add(
                     row,
                     key,
@@ -794,23 +820,58 @@ class RowChecker:
             return None
         return text
 
+    def _not_one_of(self, row: int, key: str, text: str, words: Iterable[str]) -> None:
+        self.report.add(
+            row,
+            key,
+            _("应为 %(choices)s 之一，不能是“%(value)s”") % {"choices": "、".join(words), "value": text},
+        )
+
+    def _first_time(self, row: int, key: str, value: str, seen: dict[str, int]) -> bool:
+        """True for a value not met before in this column (which must not repeat); a repeat is reported
+        on its row and, once, on the row that had it first."""
+        first = seen.get(value)
+        if first is None:
+            seen[value] = row
+            return True
+        self.report.add(row, key, _("与第 %(first)d 行重复（%(value)s）") % {"first": first, "value": value})
+        if (key, first) not in self.reported_first:
+            self.reported_first.add((key, first))
+            self.report.add(
+                first, key, _("与第 %(other)d 行重复（%(value)s）") % {"other": row, "value": value}
+            )
+        return False
+
+
+class RowChecker(CellChecker):
+    """Checks rows one by one and remembers what a later row (or the database) must be compared with."""
+
+    def __init__(self, zone: OrgUnit, positions: dict[str, int]):
+        from guanjia.enterprises import industries
+
+        super().__init__(COLUMNS)
+
+        self.divisions = industries.DIVISIONS
+        self.section_of = industries.section_of
+        self.zone = zone
+        # Cells are cut to the header's width plus one empty cell, which the columns that the
+        # file leaves out point at: one C-level itemgetter call then picks a row's values.
+        self.width = max(positions.values()) + 1
+        self.pad = (None,) * (self.width + 1)
+        self.pick = operator.itemgetter(*(positions.get(column.key, self.width) for column in COLUMNS))
+        self.stewards = StewardDirectory(zone)
+        self.first_seen: dict[str, int] = {}
+        self.today = timezone.localdate()
+
+    # Each helper returns the cleaned value, or None after recording an error.
+
     def _uscc(self, row: int, value: Any) -> str | None:
         try:
             code = clean_uscc("" if value is None else value)
         except ValidationError as exc:
             self.report.add(row, "uscc", _without_label(exc.messages[0], COLUMN_BY_KEY["uscc"].label))
             return None
-        first = self.first_seen.get(code)
-        if first is None:
-            self.first_seen[code] = row
-            return code
-        self.report.add(row, "uscc", _("与第 %(first)d 行重复（%(code)s）") % {"first": first, "code": code})
-        if first not in self.reported_first:
-            self.reported_first.add(first)
-            self.report.add(
-                first, "uscc", _("与第 %(other)d 行重复（%(code)s）") % {"other": row, "code": code}
-            )
-        return None
+        return code if self._first_time(row, "uscc", code, self.first_seen) else None
 
     def _date(self, row: int, value: Any) -> str | None:
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -887,12 +948,7 @@ class RowChecker:
             return str(default)  # the plain value, not the enum member: it goes to JSON and SQL
         choice = mapping.get(text)
         if choice is None:
-            self.report.add(
-                row,
-                key,
-                _("应为 %(choices)s 之一，不能是“%(value)s”")
-                % {"choices": "、".join(mapping), "value": text},
-            )
+            self._not_one_of(row, key, text, mapping)
             return None
         return str(choice)
 
@@ -1012,8 +1068,39 @@ class RowChecker:
         )
 
 
-def _is_blank(cells: tuple) -> bool:
+def is_blank(cells: tuple) -> bool:
+    """True for a row with nothing in it but empty cells and white space."""
     return not any(cell is not None and (not isinstance(cell, str) or cell.strip()) for cell in cells)
+
+
+def check_table(
+    table: Generator[tuple[int, tuple], None, None],
+    check: Callable[[int, tuple], Checked | None],
+    *,
+    max_rows: int,
+    too_many: str,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[Checked], int]:
+    """Check every row that is not blank, and close the table: the rows `check` returned (None: a bad
+    row), and how many rows there were. ImportFileError `too_many` at the row after the first `max_rows`;
+    `progress` hears the count every PROGRESS_EVERY rows."""
+    rows: list[Checked] = []
+    total = 0
+    try:
+        for number, cells in table:
+            if is_blank(cells):
+                continue
+            total += 1
+            if total > max_rows:
+                raise ImportFileError(too_many)
+            checked = check(number, cells)
+            if checked is not None:
+                rows.append(checked)
+            if progress is not None and total % PROGRESS_EVERY == 0:
+                progress(total)
+    finally:
+        table.close()
+    return rows, total
 
 
 def check_against_database(rows: Iterable[ParsedRow], zone: OrgUnit, report: ErrorReport) -> dict[str, int]:
@@ -1051,22 +1138,13 @@ def validate_file(
     """Read and check every row of a file; raises ImportFileError for a file we cannot read."""
     positions, table = open_table(fileobj, kind)
     checker = RowChecker(zone, positions)
-    rows: list[ParsedRow] = []
-    total = 0
-    try:
-        for number, cells in table:
-            if _is_blank(cells):
-                continue
-            total += 1
-            if total > MAX_ROWS:
-                raise ImportFileError(_("文件超过 %(n)d 行，请拆分为多个文件分批导入") % {"n": MAX_ROWS})
-            parsed = checker.check(number, cells)
-            if parsed is not None:
-                rows.append(parsed)
-            if progress is not None and total % PROGRESS_EVERY == 0:
-                progress(total)
-    finally:
-        table.close()
+    rows, total = check_table(
+        table,
+        checker.check,
+        max_rows=MAX_ROWS,
+        too_many=_("文件超过 %(n)d 行，请拆分为多个文件分批导入") % {"n": MAX_ROWS},
+        progress=progress,
+    )
     if total == 0:
         raise ImportFileError(_("文件中没有企业数据：从第 2 行起每行填写一家企业"))
     steward_ids = check_against_database(rows, zone, checker.report)

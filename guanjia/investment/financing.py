@@ -22,8 +22,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Prefetch, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, DecimalField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -452,6 +452,17 @@ def mark_fulfilled(need: FinancingNeed, *, by: User, version: int) -> FinancingN
 
 def raised_total(need: FinancingNeed) -> Decimal:
     return FinancingOutcome.objects.filter(need=need).aggregate(total=Sum("amount"))["total"] or ZERO
+
+
+def raised() -> Coalesce:
+    """The amount raised so far, as an annotation of a FinancingNeed queryset (one subquery per row)."""
+    total = (
+        FinancingOutcome.objects.filter(need=OuterRef("pk"))
+        .values("need")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total), Value(0), output_field=DecimalField(max_digits=14, decimal_places=2))
 
 
 # --- roadshows and outcomes ------------------------------------------------------------------------

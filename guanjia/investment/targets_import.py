@@ -1,8 +1,8 @@
 """Loading the target library from a spreadsheet (.xlsx or .csv): the template, every row checked, one write.
 
-The reading is the enterprise import's (guanjia/enterprises/importing.py: its streaming .xlsx reader,
-its CSV decoding, its header normalisation, its Column and ErrorReport), and so are the row rules
-that matter most: the USCC goes through the same check, and a numeric cell where an identifier is
+The reading is the enterprise import's (guanjia/enterprises/importing.py: its template builder, its
+streaming .xlsx reader, its CSV decoding, its header check, its cell rules, its Column and ErrorReport,
+each given this file's columns), and so are the row rules that matter most: the USCC goes through the same check, and a numeric cell where an identifier is
 expected (the USCC, the stock code) is refused with its row named, because Excel turns long digit
 strings into floats and loses digits (DESIGN.md "Spreadsheets").
 
@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Generator
 from dataclasses import dataclass, field
-from datetime import datetime
-from io import BytesIO
 from typing import IO, Any
 
 from django.conf import settings
@@ -36,14 +33,16 @@ from guanjia.enterprises.importing import (
     LOOKUP_CHUNK,
     SCALE_BY_TEXT,
     SCALE_TEXT,
+    CellChecker,
     Column,
     ErrorReport,
     ImportFileError,
-    _csv_rows,
-    _normalise_header,
-    _xlsx_rows,
+    check_table,
     file_error,
     file_kind,
+    open_table,
+    template_workbook,
+    workbook_bytes,
 )
 from guanjia.enterprises.models import Scale
 from guanjia.investment import targets
@@ -102,17 +101,11 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("notes", "备注", gettext_lazy("选填。不超过 2000 字。"), width=40),
 )
-COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
-COLUMN_ORDER = {column.key: index for index, column in enumerate(COLUMNS)}
-HEADERS = tuple(column.header for column in COLUMNS)
-_LABELS = {column.label: column for column in COLUMNS}
 
 LISTED_TEXT = {True: "是", False: "否"}
 LISTED_BY_TEXT = {text: value for value, text in LISTED_TEXT.items()}
 _NODE_SPLIT = re.compile(r"[、;；\n]")
 _PATH_SPLIT = re.compile(r"[/／]")
-# A leading apostrophe our exports put before = + - @ so that Excel does not run the cell as a formula.
-_FORMULA_GUARD = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 # Fields a new target takes when its row leaves them empty (the model's defaults).
 NEW_DEFAULTS: dict[str, Any] = {
     "uscc": "",
@@ -122,17 +115,6 @@ NEW_DEFAULTS: dict[str, Any] = {
     "stock_code": "",
     "notes": "",
 }
-
-
-class TargetErrorReport(ErrorReport):
-    """The enterprise import's report (row, column, message; sorted; capped) over this file's columns."""
-
-    def add(self, row: int, key: str | None, message: str) -> None:
-        self.count += 1
-        if len(self._kept) < self.limit:
-            order = COLUMN_ORDER[key] if key else -1
-            label = COLUMN_BY_KEY[key].label if key else ""
-            self._kept.append((row, order, label, message))
 
 
 class TargetRowsInvalid(ServiceError):
@@ -172,68 +154,27 @@ class ImportResult:
 def build_template(zone_ids: list[int]) -> bytes:
     """The .xlsx template: the data sheet (identifier columns formatted as text), what each column
     means, and the nodes of the user's zones' chains that 覆盖环节 may name."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.styles import Font
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("目标企业")
-    sheet.append(list(HEADERS))
+    workbook = template_workbook(
+        _("目标企业"),
+        COLUMNS,
+        choices=(("scale", SCALE_TEXT.values()), ("listed", LISTED_TEXT.values())),
+        last_row=MAX_ROWS + 1,
+        notes=(
+            _("说明："),
+            _("1. 第 1 行是表头，请勿修改或删除；从第 2 行起每行填写一家企业。带 * 的列必填。"),
+            _("2. 企业归入的园区在上传页面选择，文件中不填写。"),
+            _("3. 统一社会信用代码、股票代码已设为文本格式，请勿改成数字格式，否则会被拒绝。"),
+            _(
+                "4. 上传后平台会逐行校验并列出所有错误（第几行、哪一列、什么问题）；有错误时不会写入任何数据。"
+            ),
+            _("5. 库中已有同名或同代码的企业时更新该企业：填写了的单元格替换原值，留空的保持原值。"),
+            _("6. 每个文件最多 %(n)d 行。也可以上传 UTF-8 或 GB18030 编码的 CSV 文件，表头与本模板相同。")
+            % {"n": MAX_ROWS},
+        ),
+    )
     bold = Font(bold=True)
-    required_fill = PatternFill("solid", fgColor="FDE2E1")
-    for index, column in enumerate(COLUMNS, start=1):
-        letter = get_column_letter(index)
-        cell = sheet.cell(row=1, column=index)
-        cell.font = bold
-        cell.number_format = "@"
-        if column.required:
-            cell.fill = required_fill
-        dimension = sheet.column_dimensions[letter]
-        dimension.width = column.width
-        if column.text_format:
-            # The whole column is text, so what the user types or pastes stays as typed.
-            dimension.number_format = "@"
-    sheet.freeze_panes = "A2"
-    for key, words in (("scale", list(SCALE_TEXT.values())), ("listed", list(LISTED_TEXT.values()))):
-        letter = get_column_letter(COLUMN_ORDER[key] + 1)
-        validation = DataValidation(
-            type="list",
-            formula1='"' + ",".join(words) + '"',
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle=_("取值不正确"),
-            error=_("请从下拉列表中选择"),
-        )
-        validation.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
-        sheet.add_data_validation(validation)
-
-    notes = workbook.create_sheet(_("填写说明"))
-    notes.append([_("列名"), _("是否必填"), _("填写说明")])
-    for cell in notes[1]:
-        cell.font = bold
-    for column in COLUMNS:
-        notes.append([column.header, _("必填") if column.required else _("选填"), str(column.hint)])
-    notes.append([])
-    for line in (
-        _("说明："),
-        _("1. 第 1 行是表头，请勿修改或删除；从第 2 行起每行填写一家企业。带 * 的列必填。"),
-        _("2. 企业归入的园区在上传页面选择，文件中不填写。"),
-        _("3. 统一社会信用代码、股票代码已设为文本格式，请勿改成数字格式，否则会被拒绝。"),
-        _("4. 上传后平台会逐行校验并列出所有错误（第几行、哪一列、什么问题）；有错误时不会写入任何数据。"),
-        _("5. 库中已有同名或同代码的企业时更新该企业：填写了的单元格替换原值，留空的保持原值。"),
-        _("6. 每个文件最多 %(n)d 行。也可以上传 UTF-8 或 GB18030 编码的 CSV 文件，表头与本模板相同。")
-        % {"n": MAX_ROWS},
-    ):
-        notes.append([line])
-    notes.column_dimensions["A"].width = 22
-    notes.column_dimensions["B"].width = 10
-    notes.column_dimensions["C"].width = 90
-    for row in notes.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-
     catalogue = workbook.create_sheet(_("本园区产业链环节"))
     catalogue.append([_("园区"), _("产业链"), _("环节"), _("链段"), _("覆盖环节的写法")])
     for cell in catalogue[1]:
@@ -251,10 +192,7 @@ def build_template(zone_ids: list[int]) -> bytes:
         )
     for letter, width in zip("ABCDE", (14, 16, 20, 8, 28), strict=True):
         catalogue.column_dimensions[letter].width = width
-
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 # --- reading -------------------------------------------------------------------------------------------
@@ -269,57 +207,6 @@ def kind_of(name: str, fileobj: IO[bytes]) -> str:
     head = fileobj.read(4)
     fileobj.seek(0)
     return "xlsx" if head.startswith(b"PK") else "csv"
-
-
-def _read_header(cells: tuple) -> dict[str, int]:
-    positions: dict[str, int] = {}
-    unknown = []
-    for index, cell in enumerate(cells):
-        label = _normalise_header(cell)
-        if not label:
-            continue
-        column = _LABELS.get(label)
-        if column is None:
-            unknown.append(label)
-        elif column.key in positions:
-            raise ImportFileError(_("第 1 行（表头）中“%(column)s”列出现了两次") % {"column": column.label})
-        else:
-            positions[column.key] = index
-    missing = [c.header for c in COLUMNS if c.required and c.key not in positions]
-    if missing:
-        raise ImportFileError(
-            _("第 1 行（表头）缺少必填列：%(columns)s。请使用导入模板，表头在第 1 行")
-            % {"columns": "、".join(missing)}
-        )
-    if unknown:
-        raise ImportFileError(
-            _("第 1 行（表头）有无法识别的列：%(columns)s。请使用导入模板的表头")
-            % {"columns": "、".join(f"“{u}”" for u in unknown[:5])}
-        )
-    return positions
-
-
-def open_table(
-    fileobj: IO[bytes], kind: str
-) -> tuple[dict[str, int], Generator[tuple[int, tuple], None, None]]:
-    """Check the header; return column positions and the data rows that follow."""
-    fileobj.seek(0)
-    rows = _xlsx_rows(fileobj) if kind == "xlsx" else _csv_rows(fileobj)
-    first = next(rows, None)
-    if first is None:
-        raise ImportFileError(_("文件是空的，请使用导入模板填写后上传"))
-    try:
-        if first[0] != 1:
-            raise ImportFileError(_("第 1 行应为表头，请使用导入模板，不要在表头上方插入行"))
-        positions = _read_header(first[1])
-    except ImportFileError:
-        rows.close()
-        raise
-    return positions, rows
-
-
-def _is_blank(cells: tuple) -> bool:
-    return not any(cell is not None and (not isinstance(cell, str) or cell.strip()) for cell in cells)
 
 
 # --- checking rows ---------------------------------------------------------------------------------------
@@ -363,54 +250,20 @@ class NodeDirectory:
         return None, _("“%(node)s”不是本园区产业链的环节") % {"node": text}
 
 
-class RowChecker:
+class RowChecker(CellChecker):
     """Checks rows one by one, with the enterprise import's cell rules, and remembers what later rows
     must not repeat."""
 
     def __init__(self, zone: OrgUnit, positions: dict[str, int]):
+        super().__init__(COLUMNS)
         self.positions = positions
-        self.report = TargetErrorReport()
         self.nodes = NodeDirectory(zone)
         self.first_name: dict[str, int] = {}
         self.first_uscc: dict[str, int] = {}
-        self.reported_first: set[tuple[str, int]] = set()
 
     def _cell(self, cells: tuple, key: str) -> Any:
         index = self.positions.get(key)
         return cells[index] if index is not None and index < len(cells) else None
-
-    def _text(self, row: int, key: str, value: Any, max_length: int) -> str | None:
-        """The cell as text, or None after recording why not (as the enterprise import reads cells)."""
-        if value is None:
-            return ""
-        if isinstance(value, bool):
-            value = "是" if value else "否"
-        elif isinstance(value, int | float):
-            if COLUMN_BY_KEY[key].refuse_numbers:
-                self.report.add(
-                    row,
-                    key,
-                    _(
-                        "必须是文本，不能是数字（Excel 会丢失数字的位数或开头的 0），请把该列设为文本格式后重新填写"
-                    ),
-                )
-                return None
-            value = str(int(value)) if float(value).is_integer() else repr(value)
-        elif isinstance(value, datetime):
-            value = (
-                value.date().isoformat() if not (value.hour or value.minute or value.second) else str(value)
-            )
-        else:
-            value = str(value)
-        text = value.strip()
-        if text.startswith(_FORMULA_GUARD):
-            text = text[1:]
-        if len(text) > max_length:
-            self.report.add(
-                row, key, _("不能超过 %(n)d 个字，实为 %(len)d 个字") % {"n": max_length, "len": len(text)}
-            )
-            return None
-        return text
 
     def _choice(self, row: int, key: str, value: Any, mapping: dict[str, Any]) -> tuple[bool, Any]:
         """(True, value) for a known word or an empty cell (value None), (False, None) after an error."""
@@ -422,12 +275,7 @@ class RowChecker:
         if not text:
             return True, None
         if text not in mapping:
-            self.report.add(
-                row,
-                key,
-                _("应为 %(choices)s 之一，不能是“%(value)s”")
-                % {"choices": "、".join(mapping), "value": text},
-            )
+            self._not_one_of(row, key, text, mapping)
             return False, None
         return True, mapping[text]
 
@@ -450,18 +298,6 @@ class RowChecker:
             elif node.pk not in ids:
                 ids.append(node.pk)
         return ok, ids
-
-    def _once(self, row: int, key: str, value: str, seen: dict[str, int]) -> None:
-        first = seen.get(value)
-        if first is None:
-            seen[value] = row
-            return
-        self.report.add(row, key, _("与第 %(first)d 行重复（%(value)s）") % {"first": first, "value": value})
-        if (key, first) not in self.reported_first:
-            self.reported_first.add((key, first))
-            self.report.add(
-                first, key, _("与第 %(other)d 行重复（%(value)s）") % {"other": row, "value": value}
-            )
 
     def check(self, row: int, cells: tuple) -> ParsedRow | None:
         """The cleaned row, or None when something in it is wrong (the report says what)."""
@@ -491,9 +327,9 @@ class RowChecker:
         for key, message in problems:
             self.report.add(row, key, message)
         if "name" in cleaned:
-            self._once(row, "name", cleaned["name"], self.first_name)
+            self._first_time(row, "name", cleaned["name"], self.first_name)
         if cleaned.get("uscc"):
-            self._once(row, "uscc", cleaned["uscc"], self.first_uscc)
+            self._first_time(row, "uscc", cleaned["uscc"], self.first_uscc)
         if self.report.count != before:
             return None
         return ParsedRow(row=row, fields=cleaned, nodes=nodes)
@@ -574,24 +410,14 @@ def plan(rows: list[ParsedRow], zone: OrgUnit, report: ErrorReport) -> Planned:
 def check_file(fileobj: IO[bytes], kind: str, zone: OrgUnit) -> Planned:
     """Read and check every row; TargetRowsInvalid naming every bad row, ImportFileError for a file
     we cannot read. Runs outside any transaction."""
-    positions, table = open_table(fileobj, kind)
+    positions, table = open_table(fileobj, kind, COLUMNS)
     checker = RowChecker(zone, positions)
-    rows: list[ParsedRow] = []
-    total = 0
-    try:
-        for number, cells in table:
-            if _is_blank(cells):
-                continue
-            total += 1
-            if total > MAX_ROWS:
-                raise ImportFileError(
-                    _("文件超过 %(n)d 行（不含表头），请拆分为多个文件分批导入") % {"n": MAX_ROWS}
-                )
-            parsed = checker.check(number, cells)
-            if parsed is not None:
-                rows.append(parsed)
-    finally:
-        table.close()
+    rows, total = check_table(
+        table,
+        checker.check,
+        max_rows=MAX_ROWS,
+        too_many=_("文件超过 %(n)d 行（不含表头），请拆分为多个文件分批导入") % {"n": MAX_ROWS},
+    )
     if total == 0:
         raise ImportFileError(_("文件中没有目标企业：从第 2 行起每行填写一家企业"))
     planned = plan(rows, zone, checker.report)

@@ -8,29 +8,34 @@ through guanjia.investment.chains. An object out of the caller's zones is a 404 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
 from django.urls import URLPattern
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from guanjia.core.api import ErrorSerializer
-from guanjia.core.models import OrgUnit, User
-from guanjia.enterprises.models import Enterprise
 from guanjia.investment import chains
-from guanjia.investment.access import may_read, zones_of
+from guanjia.investment.api.common import (
+    CallerZoneField,
+    InvestmentViewSet,
+    KeepersWrite,
+    ReadsInvestment,
+    Refusals,
+    VisibleChainField,
+    VisibleEnterpriseField,
+    VisibleNodeField,
+    actor,
+    zone_or_only,
+)
 from guanjia.investment.models import (
-    INVESTMENT_KEEPERS,
     ChainNode,
     IndustryChain,
     NodePlacement,
@@ -38,83 +43,36 @@ from guanjia.investment.models import (
     Strength,
 )
 
-ERRORS_400 = OpenApiResponse(description=_("输入有误：{字段: [消息]}；或业务规则不允许：{detail: 消息}"))
-ERRORS_403 = OpenApiResponse(
-    ErrorSerializer, description=_("无权执行此操作（领导只读；只有本园区招商专员可以修改）")
+ERRORS = Refusals(
+    forbidden=_("无权执行此操作（领导只读；只有本园区招商专员可以修改）"),
+    stale=_("产业链已被他人修改：请重新读取后再提交"),
 )
-ERRORS_404 = OpenApiResponse(ErrorSerializer, description=_("对象不存在或不在您的范围内"))
-ERRORS_409 = OpenApiResponse(ErrorSerializer, description=_("产业链已被他人修改：请重新读取后再提交"))
 
 
-def _actor(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise exceptions.NotAuthenticated()
-    return user
-
-
-def _caller(context: Mapping[str, Any]) -> User | None:
-    user = getattr(context.get("request"), "user", None)
-    return user if isinstance(user, User) else None
-
-
-class ReadsInvestment(BasePermission):
-    message = _("您的账号没有查看招商数据的权限")
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return isinstance(user, User) and may_read(user)
-
-
-class KeepersWrite(BasePermission):
-    """Leaders read; a write by them is refused before its input is read."""
-
+class ChainKeepersWrite(KeepersWrite):
     message = _("只有本园区的招商专员可以修改产业链")
 
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return request.method in SAFE_METHODS or (
-            isinstance(user, User) and user.has_any_role(INVESTMENT_KEEPERS)
-        )
 
-
-PERMISSIONS = [IsAuthenticated, ReadsInvestment, KeepersWrite]
+PERMISSIONS = [IsAuthenticated, ReadsInvestment, ChainKeepersWrite]
 
 
 # --- fields: objects the caller may name in a body ------------------------------------------------------
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class CallerZoneField(serializers.PrimaryKeyRelatedField):
+class ZoneField(CallerZoneField):
     default_error_messages = {"does_not_exist": _("园区 {pk_value} 不存在或不在您的管辖范围内")}
 
-    def get_queryset(self) -> QuerySet[OrgUnit]:
-        user = _caller(self.context)
-        return zones_of(user) if user is not None else OrgUnit.objects.none()
 
-
-@extend_schema_field(OpenApiTypes.INT)
-class VisibleChainField(serializers.PrimaryKeyRelatedField):
+class ChainField(VisibleChainField):
     default_error_messages = {"does_not_exist": _("产业链 {pk_value} 不存在或不在您的范围内")}
 
-    def get_queryset(self) -> QuerySet[IndustryChain]:
-        return IndustryChain.objects.visible_to(_caller(self.context))
 
-
-@extend_schema_field(OpenApiTypes.INT)
-class VisibleNodeField(serializers.PrimaryKeyRelatedField):
+class NodeField(VisibleNodeField):
     default_error_messages = {"does_not_exist": _("环节 {pk_value} 不存在或不在您的范围内")}
 
-    def get_queryset(self) -> QuerySet[ChainNode]:
-        return ChainNode.objects.visible_to(_caller(self.context)).select_related("chain")
 
-
-@extend_schema_field(OpenApiTypes.INT)
-class VisibleEnterpriseField(serializers.PrimaryKeyRelatedField):
+class EnterpriseField(VisibleEnterpriseField):
     default_error_messages = {"does_not_exist": _("企业 {pk_value} 不存在或不在您的范围内")}
-
-    def get_queryset(self) -> QuerySet[Enterprise]:
-        return Enterprise.objects.visible_to(_caller(self.context))
 
 
 SCORE_FIELD: dict[str, Any] = {"max_digits": 10, "decimal_places": 1, "coerce_to_string": False}
@@ -211,7 +169,7 @@ class ChainDetailSerializer(ChainSerializer):
 
 
 class ChainCreateSerializer(serializers.Serializer):
-    zone = CallerZoneField(required=False, help_text=_("所属园区 id；省略时为调用者唯一的园区"))
+    zone = ZoneField(required=False, help_text=_("所属园区 id；省略时为调用者唯一的园区"))
     name = serializers.CharField(max_length=chains.NAME_MAX)
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -263,12 +221,12 @@ class NodeSerializer(NodeStrengthSerializer):
 
 
 class NodeCreateSerializer(serializers.Serializer):
-    chain = VisibleChainField()
+    chain = ChainField()
     name = serializers.CharField(max_length=chains.NAME_MAX)
     segment = serializers.ChoiceField(
         choices=Segment.choices, required=False, help_text=_("没有上级环节时必填；有上级环节时随上级环节")
     )
-    parent: Any = VisibleNodeField(required=False, allow_null=True)
+    parent: Any = NodeField(required=False, allow_null=True)
     position = serializers.IntegerField(min_value=0, max_value=2147483647, required=False)
     description = serializers.CharField(
         max_length=chains.NODE_DESCRIPTION_MAX, required=False, allow_blank=True, default=""
@@ -278,7 +236,7 @@ class NodeCreateSerializer(serializers.Serializer):
 class NodeUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=chains.NAME_MAX, required=False)
     segment = serializers.ChoiceField(choices=Segment.choices, required=False)
-    parent: Any = VisibleNodeField(required=False, allow_null=True, help_text=_("null：改为链段的顶层环节"))
+    parent: Any = NodeField(required=False, allow_null=True, help_text=_("null：改为链段的顶层环节"))
     position = serializers.IntegerField(min_value=0, max_value=2147483647, required=False)
     description = serializers.CharField(
         max_length=chains.NODE_DESCRIPTION_MAX, required=False, allow_blank=True
@@ -309,8 +267,8 @@ class PlacementSerializer(serializers.ModelSerializer):
 
 
 class PlacementCreateSerializer(serializers.Serializer):
-    node = VisibleNodeField()
-    enterprise = VisibleEnterpriseField(help_text=_("本产业链所在园区的企业"))
+    node = NodeField()
+    enterprise = EnterpriseField(help_text=_("本产业链所在园区的企业"))
     is_leader = serializers.BooleanField(required=False, default=False)
 
 
@@ -339,50 +297,40 @@ class PlacementFilter(django_filters.FilterSet):
     retrieve=extend_schema(
         summary=_("产业链详情"),
         description=_("含全部环节及其强弱（本环节及下级环节的本地企业数、龙头数、得分）。"),
-        responses={200: ChainDetailSerializer, 404: ERRORS_404},
+        responses=ERRORS.responses(200, ChainDetailSerializer, 404),
     ),
     create=extend_schema(
         summary=_("新建产业链"),
         description=_("本园区招商专员新建；名称在园区内唯一。"),
         request=ChainCreateSerializer,
-        responses={201: ChainDetailSerializer, 400: ERRORS_400, 403: ERRORS_403},
+        responses=ERRORS.responses(201, ChainDetailSerializer, 400, 403),
     ),
     partial_update=extend_schema(
         summary=_("修改产业链"),
         description=_("只提交要改的字段，并带上读取时的 version；已被他人修改时返回 409。"),
         request=ChainUpdateSerializer,
-        responses={
-            200: ChainDetailSerializer,
-            400: ERRORS_400,
-            403: ERRORS_403,
-            404: ERRORS_404,
-            409: ERRORS_409,
-        },
+        responses=ERRORS.responses(200, ChainDetailSerializer, 400, 403, 404, 409),
     ),
 )
 class ChainViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, InvestmentViewSet
 ):
     """Chains of the caller's zones; the zone's promoters create and rename them."""
 
     queryset = IndustryChain.objects.none()
     serializer_class = ChainSerializer
+    serializer_classes = {
+        "create": ChainCreateSerializer,
+        "partial_update": ChainUpdateSerializer,
+        "retrieve": ChainDetailSerializer,
+    }
     permission_classes = PERMISSIONS
     filter_backends: list[Any] = []
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
-        classes: dict[str, type[serializers.BaseSerializer]] = {
-            "create": ChainCreateSerializer,
-            "partial_update": ChainUpdateSerializer,
-            "retrieve": ChainDetailSerializer,
-        }
-        return classes.get(self.action or "", ChainSerializer)
-
     def get_queryset(self) -> QuerySet[IndustryChain]:
-        user = self.request.user
         return (
-            IndustryChain.objects.visible_to(user if isinstance(user, User) else None)
+            IndustryChain.objects.visible_to(self.caller())
             .select_related("zone")
             .order_by("zone__code", "name", "pk")
         )
@@ -394,8 +342,9 @@ class ChainViewSet(
         context = {**self.get_serializer_context(), "summaries": summaries}
         return self.get_paginated_response(ChainSerializer(page, many=True, context=context).data)
 
-    def _show(self, chain: IndustryChain, code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=chain.pk)
+    def show(self, instance: Any, code: int = status.HTTP_200_OK) -> Response:
+        # The detail carries every node's strength: computed once here for the nodes and the counts.
+        fresh = self.get_queryset().get(pk=instance.pk)
         strengths = chains.node_strengths(fresh)
         values = list(strengths.values())
         summary = chains.ChainSummary(
@@ -409,28 +358,19 @@ class ChainViewSet(
         return Response(ChainDetailSerializer(fresh, context=context).data, status=code)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._show(self.get_object())
+        return self.show(self.get_object())
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = _actor(request)
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        zone = data.pop("zone", None)
-        if zone is None:
-            zones = list(zones_of(user))
-            if len(zones) != 1:
-                raise serializers.ValidationError({"zone": [_("您管辖多个园区，请指定所属园区")]})
-            zone = zones[0]
+        user = actor(request)
+        data = self.validated()
+        zone = zone_or_only(user, data.pop("zone", None), several=_("您管辖多个园区，请指定所属园区"))
         chain = chains.create_chain(zone=zone, by=user, **data)
-        return self._show(chain, status.HTTP_201_CREATED)
+        return self.show(chain, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         chain = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        chains.update_chain(chain, by=_actor(request), **serializer.validated_data)
-        return self._show(chain)
+        chains.update_chain(chain, by=actor(request), **self.validated())
+        return self.show(chain)
 
     @extend_schema(
         summary=_("产业链图谱"),
@@ -438,7 +378,7 @@ class ChainViewSet(
             "全部环节及其强弱；补链清单（缺失或偏弱的末端环节，及目标企业库中覆盖它的目标企业数）；"
             "强链延链（有龙头企业、但非龙头配套企业少于 thin_supply 家，或有下级环节缺失的环节）。"
         ),
-        responses={200: ChainMapSerializer, 404: ERRORS_404},
+        responses=ERRORS.responses(200, ChainMapSerializer, 404),
     )
     @action(detail=True, methods=["get"], url_path="map", url_name="map", pagination_class=None)
     def chain_map(self, request: Request, pk: str | None = None) -> Response:
@@ -458,7 +398,7 @@ class ChainViewSet(
     retrieve=extend_schema(
         summary=_("环节详情"),
         description=_("环节及其强弱；chain_version 是修改环节时要带上的产业链结构版本。"),
-        responses={200: NodeSerializer, 404: ERRORS_404},
+        responses=ERRORS.responses(200, NodeSerializer, 404),
     ),
     create=extend_schema(
         summary=_("添加环节"),
@@ -466,7 +406,7 @@ class ChainViewSet(
             "在产业链中添加环节：顶层环节须指定链段；有上级环节时链段随上级环节。环节名称在产业链内唯一。"
         ),
         request=NodeCreateSerializer,
-        responses={201: NodeSerializer, 400: ERRORS_400, 403: ERRORS_403, 409: ERRORS_409},
+        responses=ERRORS.responses(201, NodeSerializer, 400, 403, 409),
     ),
     partial_update=extend_schema(
         summary=_("修改环节"),
@@ -475,7 +415,7 @@ class ChainViewSet(
             "顶层环节改链段时，下级环节随之改变。带上读取时的 chain_version，已被他人修改时返回 409。"
         ),
         request=NodeUpdateSerializer,
-        responses={200: NodeSerializer, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404, 409: ERRORS_409},
+        responses=ERRORS.responses(200, NodeSerializer, 400, 403, 404, 409),
     ),
     destroy=extend_schema(
         summary=_("删除环节"),
@@ -483,61 +423,51 @@ class ChainViewSet(
             "只能删除空环节：有下级环节、链上企业、招商线索、招商项目、目标企业或关注它的基金时返回 400，"
             "detail 中列出它们。"
         ),
-        responses={204: None, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404, 409: ERRORS_409},
+        responses=ERRORS.responses(204, None, 400, 403, 404, 409),
     ),
 )
 class ChainNodeViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    InvestmentViewSet,
 ):
     """Nodes of the caller's chains; the zone's promoters add, change and remove them."""
 
     queryset = ChainNode.objects.none()
     serializer_class = NodeSerializer
+    serializer_classes = {"create": NodeCreateSerializer, "partial_update": NodeUpdateSerializer}
     permission_classes = PERMISSIONS
     filter_backends: list[Any] = []
     pagination_class = None
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
-        classes: dict[str, type[serializers.BaseSerializer]] = {
-            "create": NodeCreateSerializer,
-            "partial_update": NodeUpdateSerializer,
-        }
-        return classes.get(self.action or "", NodeSerializer)
-
     def get_queryset(self) -> QuerySet[ChainNode]:
-        user = self.request.user
-        return ChainNode.objects.visible_to(user if isinstance(user, User) else None).select_related("chain")
+        return ChainNode.objects.visible_to(self.caller()).select_related("chain")
 
-    def _show(self, node: ChainNode, code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=node.pk)
+    def show(self, instance: Any, code: int = status.HTTP_200_OK) -> Response:
+        # A node is shown with its strength, which depends on the whole chain.
+        fresh = self.get_queryset().get(pk=instance.pk)
         strength = chains.node_strengths(fresh.chain)[fresh.pk]
         return Response(NodeSerializer(strength).data, status=code)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self._show(self.get_object())
+        return self.show(self.get_object())
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        node = chains.add_node(data.pop("chain"), by=_actor(request), **data)
-        return self._show(node, status.HTTP_201_CREATED)
+        data = self.validated()
+        node = chains.add_node(data.pop("chain"), by=actor(request), **data)
+        return self.show(node, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         node = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = self.validated()
         version = data.pop("chain_version")
-        chains.update_node(node, by=_actor(request), version=version, **data)
-        return self._show(node)
+        chains.update_node(node, by=actor(request), version=version, **data)
+        return self.show(node)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        chains.remove_node(self.get_object(), by=_actor(request))
+        chains.remove_node(self.get_object(), by=actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -552,72 +482,54 @@ class ChainNodeViewSet(
             "把本产业链所在园区的企业列入环节（可标为龙头）。其他园区的企业、已在该环节的企业返回 400。"
         ),
         request=PlacementCreateSerializer,
-        responses={201: PlacementSerializer, 400: ERRORS_400, 403: ERRORS_403, 409: ERRORS_409},
+        responses=ERRORS.responses(201, PlacementSerializer, 400, 403, 409),
     ),
     partial_update=extend_schema(
         summary=_("设置或取消龙头"),
         request=PlacementUpdateSerializer,
-        responses={
-            200: PlacementSerializer,
-            400: ERRORS_400,
-            403: ERRORS_403,
-            404: ERRORS_404,
-            409: ERRORS_409,
-        },
+        responses=ERRORS.responses(200, PlacementSerializer, 400, 403, 404, 409),
     ),
     destroy=extend_schema(
         summary=_("企业移出环节"),
-        responses={204: None, 403: ERRORS_403, 404: ERRORS_404, 409: ERRORS_409},
+        responses=ERRORS.responses(204, None, 403, 404, 409),
     ),
 )
 class PlacementViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    InvestmentViewSet,
 ):
     """Enterprises placed on the nodes of the caller's chains."""
 
     queryset = NodePlacement.objects.none()
     serializer_class = PlacementSerializer
+    serializer_classes = {"create": PlacementCreateSerializer, "partial_update": PlacementUpdateSerializer}
     permission_classes = PERMISSIONS
     filterset_class = PlacementFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
-        classes: dict[str, type[serializers.BaseSerializer]] = {
-            "create": PlacementCreateSerializer,
-            "partial_update": PlacementUpdateSerializer,
-        }
-        return classes.get(self.action or "", PlacementSerializer)
-
     def get_queryset(self) -> QuerySet[NodePlacement]:
-        user = self.request.user
         return (
-            NodePlacement.objects.visible_to(user if isinstance(user, User) else None)
+            NodePlacement.objects.visible_to(self.caller())
             .select_related("node", "node__chain", "enterprise")
             .order_by("node__chain_id", "node__position", "node_id", "-is_leader", "enterprise__name", "pk")
         )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.validated()
         placement = chains.place_enterprise(
-            data["node"], data["enterprise"], by=_actor(request), is_leader=data["is_leader"]
+            data["node"], data["enterprise"], by=actor(request), is_leader=data["is_leader"]
         )
-        fresh = self.get_queryset().get(pk=placement.pk)
-        return Response(PlacementSerializer(fresh).data, status=status.HTTP_201_CREATED)
+        return self.show(placement, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         placement = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        chains.set_leader(placement, is_leader=serializer.validated_data["is_leader"], by=_actor(request))
-        return Response(PlacementSerializer(self.get_queryset().get(pk=placement.pk)).data)
+        chains.set_leader(placement, is_leader=self.validated()["is_leader"], by=actor(request))
+        return self.show(placement)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        chains.unplace(self.get_object(), by=_actor(request))
+        chains.unplace(self.get_object(), by=actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

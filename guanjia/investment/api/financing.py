@@ -14,40 +14,48 @@ exception handler maps (ServiceError 400, NotAllowed 403, Conflict 409).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 import django_filters
-from django.db import models
-from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, QuerySet, Sum
 from django.urls import URLPattern
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from guanjia.core.api import ErrorSerializer
-from guanjia.core.models import OrgUnit, User
+from guanjia.core.models import User
 from guanjia.core.roles import Role
-from guanjia.enterprises.models import Enterprise
 from guanjia.investment import financing
 from guanjia.investment.access import today
+from guanjia.investment.api.common import (
+    CallerZoneField,
+    InvestmentViewSet,
+    NamedEnumField,
+    Refusals,
+    ScopedField,
+    VisibleChainField,
+    VisibleEnterpriseField,
+    VisibleNodeField,
+    actor,
+    money_field,
+    version_field,
+    zone_or_only,
+)
 from guanjia.investment.models import (
     INVESTMENT_KEEPERS,
     INVESTMENT_READERS,
-    ChainNode,
     FinancingKind,
     FinancingNeed,
     FinancingNeedStatus,
     FinancingOutcome,
     Fund,
-    IndustryChain,
     InvestmentStage,
     Roadshow,
 )
@@ -55,56 +63,10 @@ from guanjia.investment.models import (
 NEED_READERS = INVESTMENT_READERS | {Role.STEWARD, Role.ENTERPRISE_USER}
 NEED_WRITERS = INVESTMENT_KEEPERS | {Role.ENTERPRISE_USER}
 
-ERRORS_400 = OpenApiResponse(description=_("输入有误：{字段: [消息]}；或业务规则不允许：{detail: 消息}"))
-ERRORS_403 = OpenApiResponse(ErrorSerializer, description=_("无权执行此操作"))
-ERRORS_404 = OpenApiResponse(ErrorSerializer, description=_("对象不存在或不在您的范围内"))
-ERRORS_409 = OpenApiResponse(ErrorSerializer, description=_("已被他人修改：请重新读取后再提交"))
+ERRORS = Refusals()
 
 
-def _actor(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise exceptions.NotAuthenticated()
-    return user
-
-
-def _money(**options: Any) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **options)
-
-
-# --- choice fields, each with its enum as one named component: the field names "kind", "stage" and
-# "status" are used by other choice sets of the schema, so drf-spectacular's naming by field name
-# would collide ---------------------------------------------------------------------------------------
-
-
-class NamedEnumField(serializers.ChoiceField):
-    """A choice field whose enum is the schema component `enum_name`."""
-
-    enum_name = ""
-    choice_set: type[models.TextChoices]
-    blank_allowed = False
-
-    def __init__(self, **kwargs: Any) -> None:
-        if self.blank_allowed:
-            kwargs["allow_blank"] = True
-        super().__init__(choices=self.choice_set.choices, **kwargs)
-
-
-class NamedEnumExtension(OpenApiSerializerFieldExtension):
-    target_class = NamedEnumField
-    match_subclasses = True
-
-    def get_name(self) -> str | None:
-        return str(self.target.enum_name)
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        field = self.target
-        values = list(field.choice_set.values)
-        labels = [f"* `{value}` - {label}" for value, label in field.choice_set.choices]
-        if field.blank_allowed:
-            values = ["", *values]
-            labels = ["* `` - （未填写）", *labels]
-        return {"type": "string", "enum": values, "description": "\n".join(labels)}
+# --- choice fields, each with its enum as one named component (see common.NamedEnumField) ---------------
 
 
 class FinancingKindField(NamedEnumField):
@@ -130,8 +92,36 @@ class NeedStatusField(NamedEnumField):
     choice_set = FinancingNeedStatus
 
 
+# --- fields: an object named in a body is looked up in the caller's scope -------------------------------
+
+
+class FundField(ScopedField):
+    def scoped(self, user: User) -> QuerySet[Fund]:
+        return Fund.objects.visible_to(user)
+
+
+class RoadshowField(ScopedField):
+    def scoped(self, user: User) -> QuerySet[Roadshow]:
+        return Roadshow.objects.visible_to(user)
+
+
+class NeedField(ScopedField):
+    def scoped(self, user: User) -> QuerySet[FinancingNeed]:
+        return FinancingNeed.objects.visible_to(user)
+
+
 class NeedVersionSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1, help_text=_("读取时的 version；已被他人修改时返回 409"))
+    version = version_field()
+
+
+# A partial update: every field may be left out but the version read. (A comment, not a docstring: the
+# schema would take it as the description of every update serializer built on it.)
+class _AllOptionalButVersion(serializers.Serializer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name != "version":
+                field.required = False
 
 
 # --- permissions -----------------------------------------------------------------------------------
@@ -157,9 +147,9 @@ class RolesRead(BasePermission):
 
 class FundSerializer(serializers.ModelSerializer):
     zone = serializers.IntegerField(source="zone_id", read_only=True, help_text=_("所属园区 id"))
-    size = _money(read_only=True, help_text=_("基金规模（万元）"))
-    ticket_min = _money(read_only=True, help_text=_("单笔投资下限（万元）"))
-    ticket_max = _money(read_only=True, help_text=_("单笔投资上限（万元）"))
+    size = money_field(read_only=True, help_text=_("基金规模（万元）"))
+    ticket_min = money_field(read_only=True, help_text=_("单笔投资下限（万元）"))
+    ticket_max = money_field(read_only=True, help_text=_("单笔投资上限（万元）"))
     stages = serializers.ListField(
         child=InvestmentStageField(), read_only=True, help_text=_("投资阶段；空为不限")
     )
@@ -203,60 +193,27 @@ class FundSerializer(serializers.ModelSerializer):
 class _FundFields(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     manager = serializers.CharField(max_length=100)
-    size = _money(help_text=_("基金规模（万元），不能为负数"))
+    size = money_field(help_text=_("基金规模（万元），不能为负数"))
     stages = serializers.ListField(
         child=InvestmentStageField(), required=False, help_text=_("投资阶段；省略或空为不限")
     )
     kinds = serializers.ListField(
         child=FinancingKindField(), required=False, help_text=_("投资方式；省略为股权融资")
     )
-    ticket_min = _money(required=False, help_text=_("单笔投资下限（万元）；省略为 0"))
-    ticket_max = _money(help_text=_("单笔投资上限（万元），不低于下限"))
-    focus_chains = serializers.PrimaryKeyRelatedField(
-        many=True,
-        queryset=IndustryChain.objects.none(),
-        required=False,
-        help_text=_("关注产业链 id（本园区）"),
-    )
-    focus_nodes = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=ChainNode.objects.none(), required=False, help_text=_("关注环节 id（本园区）")
-    )
+    ticket_min = money_field(required=False, help_text=_("单笔投资下限（万元）；省略为 0"))
+    ticket_max = money_field(help_text=_("单笔投资上限（万元），不低于下限"))
+    focus_chains = VisibleChainField(many=True, required=False, help_text=_("关注产业链 id（本园区）"))
+    focus_nodes = VisibleNodeField(many=True, required=False, help_text=_("关注环节 id（本园区）"))
     contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
     contact_phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        user = self.context["request"].user if "request" in self.context else None
-        chains = IndustryChain.objects.visible_to(user)
-        nodes = ChainNode.objects.visible_to(user)
-        self.fields["focus_chains"].child_relation.queryset = chains  # type: ignore[attr-defined]
-        self.fields["focus_nodes"].child_relation.queryset = nodes  # type: ignore[attr-defined]
-
 
 class FundCreateSerializer(_FundFields):
-    zone = serializers.PrimaryKeyRelatedField(
-        queryset=OrgUnit.objects.none(),
-        required=False,
-        help_text=_("所属园区 id；调用者只有一个园区时可省略"),
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        user = self.context["request"].user if "request" in self.context else None
-        zone_ids = user.zone_ids() if isinstance(user, User) else []
-        self.fields["zone"].queryset = OrgUnit.objects.filter(  # type: ignore[attr-defined]
-            pk__in=zone_ids, kind=OrgUnit.Kind.ZONE
-        )
+    zone = CallerZoneField(required=False, help_text=_("所属园区 id；调用者只有一个园区时可省略"))
 
 
-class FundUpdateSerializer(_FundFields):
-    version = serializers.IntegerField(min_value=1, help_text=_("读取时的 version；已被他人修改时返回 409"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
-            if name != "version":
-                field.required = False
+class FundUpdateSerializer(_AllOptionalButVersion, _FundFields):
+    version = version_field()
 
 
 class MatchSerializer(serializers.Serializer):
@@ -272,40 +229,32 @@ class MatchSerializer(serializers.Serializer):
     reasons = serializers.ListField(child=serializers.CharField(), help_text=_("依据：相符与不符之处"))
 
 
-def _zone_or_only(user: User, zone: OrgUnit | None) -> OrgUnit:
-    if zone is not None:
-        return zone
-    zones = list(OrgUnit.objects.filter(pk__in=user.zone_ids(), kind=OrgUnit.Kind.ZONE)[:2])
-    if len(zones) != 1:
-        raise serializers.ValidationError({"zone": [_("请指定所属园区")]})
-    return zones[0]
-
-
 @extend_schema_view(
     list=extend_schema(
         summary=_("产业基金列表"), description=_("调用者所在园区的基金：招商专员与领导可见。")
     ),
-    retrieve=extend_schema(summary=_("产业基金详情"), responses={200: FundSerializer, 404: ERRORS_404}),
+    retrieve=extend_schema(summary=_("产业基金详情"), responses=ERRORS.responses(200, FundSerializer, 404)),
     create=extend_schema(
         summary=_("添加产业基金"),
         description=_("本园区招商专员添加；关注产业链与环节须为本园区的。"),
         request=FundCreateSerializer,
-        responses={201: FundSerializer, 400: ERRORS_400, 403: ERRORS_403, 409: ERRORS_409},
+        responses=ERRORS.responses(201, FundSerializer, 400, 403, 409),
     ),
     partial_update=extend_schema(
         summary=_("修改产业基金"),
         description=_("只提交要改的字段，并带上读取时的 version；已被他人修改时返回 409。"),
         request=FundUpdateSerializer,
-        responses={200: FundSerializer, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404, 409: ERRORS_409},
+        responses=ERRORS.responses(200, FundSerializer, 400, 403, 404, 409),
     ),
 )
 class FundViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, InvestmentViewSet
 ):
     """The funds of the caller's zones."""
 
     queryset = Fund.objects.none()
     serializer_class = FundSerializer
+    serializer_classes = {"create": FundCreateSerializer, "partial_update": FundUpdateSerializer}
     permission_classes = [IsAuthenticated, RolesRead]
     read_roles = INVESTMENT_READERS
     write_roles = INVESTMENT_KEEPERS
@@ -313,38 +262,25 @@ class FundViewSet(
 
     def get_queryset(self) -> QuerySet[Fund]:
         return (
-            Fund.objects.visible_to(_actor(self.request))
+            Fund.objects.visible_to(actor(self.request))
             .prefetch_related("focus_chains", "focus_nodes")
             .order_by("name", "pk")
         )
 
-    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
-        return {"create": FundCreateSerializer, "partial_update": FundUpdateSerializer}.get(
-            self.action or "", FundSerializer
-        )
-
-    def _show(self, fund: Fund, code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=fund.pk)
-        return Response(FundSerializer(fresh, context=self.get_serializer_context()).data, status=code)
-
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = _actor(request)
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        zone = _zone_or_only(user, data.pop("zone", None))
+        user = actor(request)
+        data = self.validated()
+        zone = zone_or_only(user, data.pop("zone", None))
         data.setdefault("kinds", [FinancingKind.EQUITY])
         fund = financing.create_fund(zone=zone, by=user, **data)
-        return self._show(fund, status.HTTP_201_CREATED)
+        return self.show(fund, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         fund = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = self.validated()
         version = data.pop("version")
-        financing.update_fund(fund, by=_actor(request), version=version, **data)
-        return self._show(fund)
+        financing.update_fund(fund, by=actor(request), version=version, **data)
+        return self.show(fund)
 
     @extend_schema(
         summary=_("基金匹配的融资需求"),
@@ -352,7 +288,7 @@ class FundViewSet(
             "本园区对接中的融资需求中与该基金相符的，按匹配度从高到低（同分按企业名称）。"
             "基金须提供需求的融资方式；关注领域与单笔投资范围都不符的不列出。"
         ),
-        responses={200: MatchSerializer(many=True), 404: ERRORS_404},
+        responses=ERRORS.responses(200, MatchSerializer(many=True), 404),
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def matches(self, request: Request, pk: str | None = None) -> Response:
@@ -376,7 +312,7 @@ class NeedOutcomeSerializer(serializers.ModelSerializer):
     )
     investor_name = serializers.SerializerMethodField(help_text=_("出资方名称：基金名称或登记的出资方"))
     roadshow = serializers.IntegerField(source="roadshow_id", allow_null=True, read_only=True)
-    amount = _money(read_only=True, help_text=_("投资金额（万元）"))
+    amount = money_field(read_only=True, help_text=_("投资金额（万元）"))
 
     class Meta:
         model = FinancingOutcome
@@ -390,11 +326,11 @@ class NeedOutcomeSerializer(serializers.ModelSerializer):
 class NeedSerializer(serializers.ModelSerializer):
     enterprise = serializers.IntegerField(source="enterprise_id", read_only=True, help_text=_("企业 id"))
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
-    amount = _money(read_only=True, help_text=_("融资金额（万元）"))
+    amount = money_field(read_only=True, help_text=_("融资金额（万元）"))
     kind = FinancingKindField(read_only=True, help_text=_("融资方式"))
     stage = NeedStageField(read_only=True, help_text=_("融资轮次（股权融资）；空为未填写"))
     status = NeedStatusField(read_only=True, help_text=_("对接中 / 已融资 / 已撤回"))
-    raised = _money(read_only=True, help_text=_("已登记的对接成果合计（万元）"))
+    raised = money_field(read_only=True, help_text=_("已登记的对接成果合计（万元）"))
     roadshows = NeedRoadshowSerializer(many=True, read_only=True, help_text=_("受邀参加的路演"))
     outcomes = NeedOutcomeSerializer(many=True, read_only=True, help_text=_("对接成果"))
     version = serializers.IntegerField(read_only=True)
@@ -422,7 +358,7 @@ class NeedSerializer(serializers.ModelSerializer):
 
 
 class _NeedFields(serializers.Serializer):
-    amount = _money(help_text=_("融资金额（万元），必须大于 0"))
+    amount = money_field(help_text=_("融资金额（万元），必须大于 0"))
     kind = FinancingKindField(help_text=_("融资方式"))
     stage = NeedStageField(required=False, help_text=_("融资轮次，仅股权融资保留"))
     purpose = serializers.CharField(max_length=200, help_text=_("资金用途"))
@@ -430,26 +366,13 @@ class _NeedFields(serializers.Serializer):
 
 
 class NeedCreateSerializer(_NeedFields):
-    enterprise = serializers.PrimaryKeyRelatedField(
-        queryset=Enterprise.objects.none(),
-        required=False,
-        help_text=_("企业 id；企业用户只绑定一家企业时可省略"),
+    enterprise = VisibleEnterpriseField(
+        required=False, help_text=_("企业 id；企业用户只绑定一家企业时可省略")
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        user = self.context["request"].user if "request" in self.context else None
-        self.fields["enterprise"].queryset = Enterprise.objects.visible_to(user)  # type: ignore[attr-defined]
 
-
-class NeedUpdateSerializer(_NeedFields):
-    version = serializers.IntegerField(min_value=1, help_text=_("读取时的 version；已被他人修改时返回 409"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
-            if name != "version":
-                field.required = False
+class NeedUpdateSerializer(_AllOptionalButVersion, _NeedFields):
+    version = version_field()
 
 
 class NeedFilter(django_filters.FilterSet):
@@ -462,19 +385,13 @@ class NeedFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class OutcomeSerializer(serializers.ModelSerializer):
+# An outcome as the lists of outcomes show it: a need's outcome, with the need and its enterprise.
+class OutcomeSerializer(NeedOutcomeSerializer):
     need = serializers.IntegerField(source="need_id", read_only=True, help_text=_("融资需求 id"))
     enterprise = serializers.IntegerField(source="need.enterprise_id", read_only=True)
     enterprise_name = serializers.CharField(source="need.enterprise.name", read_only=True)
-    fund = serializers.IntegerField(
-        source="fund_id", allow_null=True, read_only=True, help_text=_("出资基金 id")
-    )
-    investor_name = serializers.SerializerMethodField(help_text=_("出资方名称：基金名称或登记的出资方"))
-    roadshow = serializers.IntegerField(source="roadshow_id", allow_null=True, read_only=True)
-    amount = _money(read_only=True, help_text=_("投资金额（万元）"))
 
-    class Meta:
-        model = FinancingOutcome
+    class Meta(NeedOutcomeSerializer.Meta):
         fields = [
             "id",
             "need",
@@ -489,56 +406,22 @@ class OutcomeSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_investor_name(self, outcome: FinancingOutcome) -> str:
-        return outcome.fund.name if outcome.fund is not None else outcome.investor
-
 
 class _OutcomeFields(serializers.Serializer):
-    fund = serializers.PrimaryKeyRelatedField(
-        queryset=Fund.objects.none(), required=False, allow_null=True, help_text=_("出资基金 id（本园区）")
-    )
+    fund = FundField(required=False, allow_null=True, help_text=_("出资基金 id（本园区）"))
     investor = serializers.CharField(
         max_length=100, required=False, allow_blank=True, help_text=_("出资方名称：不是本园区基金时填写")
     )
-    amount = _money(help_text=_("投资金额（万元），必须大于 0"))
+    amount = money_field(help_text=_("投资金额（万元），必须大于 0"))
     invested_on = serializers.DateField(help_text=_("投资日期：不能晚于今天"))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        user = self.context["request"].user if "request" in self.context else None
-        self.fields["fund"].queryset = Fund.objects.visible_to(user)  # type: ignore[attr-defined]
 
 
 class NeedOutcomeCreateSerializer(_OutcomeFields):
-    roadshow = serializers.PrimaryKeyRelatedField(
-        queryset=Roadshow.objects.none(), required=False, allow_null=True, help_text=_("该需求参加的路演 id")
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        user = self.context["request"].user if "request" in self.context else None
-        self.fields["roadshow"].queryset = Roadshow.objects.visible_to(user)  # type: ignore[attr-defined]
+    roadshow = RoadshowField(required=False, allow_null=True, help_text=_("该需求参加的路演 id"))
 
 
 class RoadshowOutcomeCreateSerializer(_OutcomeFields):
-    need = serializers.PrimaryKeyRelatedField(
-        queryset=FinancingNeed.objects.none(), help_text=_("参加该路演的融资需求 id")
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        user = self.context["request"].user if "request" in self.context else None
-        self.fields["need"].queryset = FinancingNeed.objects.visible_to(user)  # type: ignore[attr-defined]
-
-
-def _raised() -> Coalesce:
-    total = (
-        FinancingOutcome.objects.filter(need=OuterRef("pk"))
-        .values("need")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return Coalesce(Subquery(total), Value(0), output_field=DecimalField(max_digits=14, decimal_places=2))
+    need = NeedField(help_text=_("参加该路演的融资需求 id"))
 
 
 @extend_schema_view(
@@ -546,7 +429,7 @@ def _raised() -> Coalesce:
         summary=_("融资需求列表"),
         description=_("企业用户只看到本企业的，招商专员与领导看到本园区的，服务管家看到所服务企业的。"),
     ),
-    retrieve=extend_schema(summary=_("融资需求详情"), responses={200: NeedSerializer, 404: ERRORS_404}),
+    retrieve=extend_schema(summary=_("融资需求详情"), responses=ERRORS.responses(200, NeedSerializer, 404)),
     create=extend_schema(
         summary=_("发布融资需求"),
         description=_(
@@ -554,22 +437,29 @@ def _raised() -> Coalesce:
             "金额须大于 0；需求时间不能早于今天；融资轮次只对股权融资保留。"
         ),
         request=NeedCreateSerializer,
-        responses={201: NeedSerializer, 400: ERRORS_400, 403: ERRORS_403},
+        responses=ERRORS.responses(201, NeedSerializer, 400, 403),
     ),
     partial_update=extend_schema(
         summary=_("修改融资需求"),
         description=_("只能修改对接中的需求；只提交要改的字段，并带上读取时的 version。"),
         request=NeedUpdateSerializer,
-        responses={200: NeedSerializer, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404, 409: ERRORS_409},
+        responses=ERRORS.responses(200, NeedSerializer, 400, 403, 404, 409),
     ),
 )
 class FinancingNeedViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, InvestmentViewSet
 ):
     """Financing needs the caller may see."""
 
     queryset = FinancingNeed.objects.none()
     serializer_class = NeedSerializer
+    serializer_classes = {
+        "create": NeedCreateSerializer,
+        "partial_update": NeedUpdateSerializer,
+        "withdraw": NeedVersionSerializer,
+        "fulfil": NeedVersionSerializer,
+        "outcomes": NeedOutcomeCreateSerializer,
+    }
     filterset_class = NeedFilter
     permission_classes = [IsAuthenticated, RolesRead]
     read_roles = NEED_READERS
@@ -578,32 +468,16 @@ class FinancingNeedViewSet(
 
     def get_queryset(self) -> QuerySet[FinancingNeed]:
         return (
-            FinancingNeed.objects.visible_to(_actor(self.request))
+            FinancingNeed.objects.visible_to(actor(self.request))
             .select_related("enterprise")
             .prefetch_related("roadshows", "outcomes__fund")
-            .annotate(raised=_raised())
+            .annotate(raised=financing.raised())
             .order_by("-created_at", "-pk")
         )
 
-    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
-        classes: dict[str, type[serializers.BaseSerializer]] = {
-            "create": NeedCreateSerializer,
-            "partial_update": NeedUpdateSerializer,
-            "withdraw": NeedVersionSerializer,
-            "fulfil": NeedVersionSerializer,
-            "outcomes": NeedOutcomeCreateSerializer,
-        }
-        return classes.get(self.action or "", NeedSerializer)
-
-    def _show(self, need: FinancingNeed, code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=need.pk)
-        return Response(NeedSerializer(fresh, context=self.get_serializer_context()).data, status=code)
-
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = _actor(request)
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        user = actor(request)
+        data = self.validated()
         enterprise = data.pop("enterprise", None)
         if enterprise is None:
             mine = list(financing.member_enterprises(user)[:2])
@@ -611,30 +485,26 @@ class FinancingNeedViewSet(
                 raise serializers.ValidationError({"enterprise": [_("请指定企业")]})
             enterprise = mine[0]
         need = financing.post_need(enterprise, by=user, **data)
-        return self._show(need, status.HTTP_201_CREATED)
+        return self.show(need, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         need = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = self.validated()
         version = data.pop("version")
-        financing.update_need(need, by=_actor(request), version=version, **data)
-        return self._show(need)
+        financing.update_need(need, by=actor(request), version=version, **data)
+        return self.show(need)
 
     @extend_schema(
         summary=_("撤回融资需求"),
         description=_("企业用户或本园区招商专员撤回对接中的需求；撤回后不能再修改。"),
         request=NeedVersionSerializer,
-        responses={200: NeedSerializer, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404, 409: ERRORS_409},
+        responses=ERRORS.responses(200, NeedSerializer, 400, 403, 404, 409),
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def withdraw(self, request: Request, pk: str | None = None) -> Response:
         need = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        financing.withdraw_need(need, by=_actor(request), version=serializer.validated_data["version"])
-        return self._show(need)
+        financing.withdraw_need(need, by=actor(request), version=self.validated()["version"])
+        return self.show(need)
 
     @extend_schema(
         summary=_("标记为已融资"),
@@ -642,16 +512,14 @@ class FinancingNeedViewSet(
             "本园区招商专员把对接中的需求标记为已融资。对接成果累计达到融资金额时，需求会自动标记为已融资。"
         ),
         request=NeedVersionSerializer,
-        responses={200: NeedSerializer, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404, 409: ERRORS_409},
+        responses=ERRORS.responses(200, NeedSerializer, 400, 403, 404, 409),
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def fulfil(self, request: Request, pk: str | None = None) -> Response:
         _require(request, INVESTMENT_KEEPERS)
         need = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        financing.mark_fulfilled(need, by=_actor(request), version=serializer.validated_data["version"])
-        return self._show(need)
+        financing.mark_fulfilled(need, by=actor(request), version=self.validated()["version"])
+        return self.show(need)
 
     @extend_schema(
         summary=_("匹配的基金"),
@@ -660,7 +528,7 @@ class FinancingNeedViewSet(
             "（企业所在环节在基金关注环节中 40，在关注产业链上 25，基金不限行业 10）、投资阶段 30（相符 30，"
             "一方未限定 10）、单笔投资范围 30。关注领域与单笔投资范围都不符的基金不列出。仅招商专员与领导可用。"
         ),
-        responses={200: MatchSerializer(many=True), 403: ERRORS_403, 404: ERRORS_404},
+        responses=ERRORS.responses(200, MatchSerializer(many=True), 403, 404),
     )
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def matches(self, request: Request, pk: str | None = None) -> Response:
@@ -675,30 +543,35 @@ class FinancingNeedViewSet(
             "累计达到融资金额时需求自动标记为已融资；已撤回的需求不能登记。"
         ),
         request=NeedOutcomeCreateSerializer,
-        responses={201: OutcomeSerializer, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404},
+        responses=ERRORS.responses(201, OutcomeSerializer, 400, 403, 404),
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def outcomes(self, request: Request, pk: str | None = None) -> Response:
         _require(request, INVESTMENT_KEEPERS)
         need = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        outcome = financing.record_outcome(
-            need,
-            by=_actor(request),
-            amount=data["amount"],
-            invested_on=data["invested_on"],
-            fund=data.get("fund"),
-            investor=data.get("investor", ""),
-            roadshow=data.get("roadshow"),
-        )
-        return Response(OutcomeSerializer(outcome).data, status=status.HTTP_201_CREATED)
+        data = self.validated()
+        return _recorded(request, need, data, roadshow=data.get("roadshow"))
 
 
 def _require(request: Request, roles: frozenset[str]) -> None:
-    if not _actor(request).has_any_role(roles):
+    if not actor(request).has_any_role(roles):
         raise exceptions.PermissionDenied(_("您的角色无权执行此操作"))
+
+
+def _recorded(
+    request: Request, need: FinancingNeed, data: Mapping[str, Any], *, roadshow: Roadshow | None
+) -> Response:
+    """Record an outcome of `need` from a validated body (_OutcomeFields): 201 with the outcome."""
+    outcome = financing.record_outcome(
+        need,
+        by=actor(request),
+        amount=data["amount"],
+        invested_on=data["invested_on"],
+        fund=data.get("fund"),
+        investor=data.get("investor", ""),
+        roadshow=roadshow,
+    )
+    return Response(OutcomeSerializer(outcome).data, status=status.HTTP_201_CREATED)
 
 
 # --- roadshows -------------------------------------------------------------------------------------
@@ -718,40 +591,15 @@ class RoadshowSerializer(serializers.ModelSerializer):
 
 
 class RoadshowCreateSerializer(serializers.Serializer):
-    zone = serializers.PrimaryKeyRelatedField(
-        queryset=OrgUnit.objects.none(),
-        required=False,
-        help_text=_("所属园区 id；调用者只有一个园区时可省略"),
-    )
+    zone = CallerZoneField(required=False, help_text=_("所属园区 id；调用者只有一个园区时可省略"))
     title = serializers.CharField(max_length=100)
     held_on = serializers.DateField()
     location = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        user = self.context["request"].user if "request" in self.context else None
-        zone_ids = user.zone_ids() if isinstance(user, User) else []
-        self.fields["zone"].queryset = OrgUnit.objects.filter(  # type: ignore[attr-defined]
-            pk__in=zone_ids, kind=OrgUnit.Kind.ZONE
-        )
-
 
 class InviteSerializer(serializers.Serializer):
-    funds = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Fund.objects.none(), required=False, help_text=_("邀请的基金 id")
-    )
-    needs = serializers.PrimaryKeyRelatedField(
-        many=True,
-        queryset=FinancingNeed.objects.none(),
-        required=False,
-        help_text=_("邀请的融资需求 id（对接中）"),
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        user = self.context["request"].user if "request" in self.context else None
-        self.fields["funds"].child_relation.queryset = Fund.objects.visible_to(user)  # type: ignore[attr-defined]
-        self.fields["needs"].child_relation.queryset = FinancingNeed.objects.visible_to(user)  # type: ignore[attr-defined]
+    funds = FundField(many=True, required=False, help_text=_("邀请的基金 id"))
+    needs = NeedField(many=True, required=False, help_text=_("邀请的融资需求 id（对接中）"))
 
 
 class InviteResultSerializer(serializers.Serializer):
@@ -761,50 +609,42 @@ class InviteResultSerializer(serializers.Serializer):
 
 @extend_schema_view(
     list=extend_schema(summary=_("路演列表"), description=_("调用者所在园区的路演：招商专员与领导可见。")),
-    retrieve=extend_schema(summary=_("路演详情"), responses={200: RoadshowSerializer, 404: ERRORS_404}),
+    retrieve=extend_schema(summary=_("路演详情"), responses=ERRORS.responses(200, RoadshowSerializer, 404)),
     create=extend_schema(
         summary=_("新建路演"),
         request=RoadshowCreateSerializer,
-        responses={201: RoadshowSerializer, 400: ERRORS_400, 403: ERRORS_403},
+        responses=ERRORS.responses(201, RoadshowSerializer, 400, 403),
     ),
 )
 class RoadshowViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, InvestmentViewSet
 ):
     """Roadshows of the caller's zones."""
 
     queryset = Roadshow.objects.none()
     serializer_class = RoadshowSerializer
+    serializer_classes = {
+        "create": RoadshowCreateSerializer,
+        "invite": InviteSerializer,
+        "outcomes": RoadshowOutcomeCreateSerializer,
+    }
     permission_classes = [IsAuthenticated, RolesRead]
     read_roles = INVESTMENT_READERS
     write_roles = INVESTMENT_KEEPERS
 
     def get_queryset(self) -> QuerySet[Roadshow]:
         return (
-            Roadshow.objects.visible_to(_actor(self.request))
+            Roadshow.objects.visible_to(actor(self.request))
             .prefetch_related("funds", "needs")
             .order_by("-held_on", "-pk")
         )
 
-    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
-        return {
-            "create": RoadshowCreateSerializer,
-            "invite": InviteSerializer,
-            "outcomes": RoadshowOutcomeCreateSerializer,
-        }.get(self.action or "", RoadshowSerializer)
-
-    def _show(self, roadshow: Roadshow, code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=roadshow.pk)
-        return Response(RoadshowSerializer(fresh, context=self.get_serializer_context()).data, status=code)
-
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = _actor(request)
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        zone = _zone_or_only(user, data.pop("zone", None))
+        user = actor(request)
+        data = self.validated()
+        zone = zone_or_only(user, data.pop("zone", None))
         roadshow = financing.create_roadshow(zone=zone, by=user, **data)
-        return self._show(roadshow, status.HTTP_201_CREATED)
+        return self.show(roadshow, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary=_("邀请参会"),
@@ -812,23 +652,21 @@ class RoadshowViewSet(
             "邀请本园区的基金和对接中的融资需求参加路演；已邀请的跳过。funds 与 needs 至少一项非空。"
         ),
         request=InviteSerializer,
-        responses={200: InviteResultSerializer, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404},
+        responses=ERRORS.responses(200, InviteResultSerializer, 400, 403, 404),
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def invite(self, request: Request, pk: str | None = None) -> Response:
         roadshow = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.validated()
         result = financing.invite_to_roadshow(
-            roadshow, by=_actor(request), funds=data.get("funds", []), needs=data.get("needs", [])
+            roadshow, by=actor(request), funds=data.get("funds", []), needs=data.get("needs", [])
         )
         return Response(InviteResultSerializer(result).data)
 
     @extend_schema(
         methods=["GET"],
         summary=_("路演的对接成果"),
-        responses={200: OutcomeSerializer(many=True), 404: ERRORS_404},
+        responses=ERRORS.responses(200, OutcomeSerializer(many=True), 404),
     )
     @extend_schema(
         methods=["POST"],
@@ -838,7 +676,7 @@ class RoadshowViewSet(
             "累计达到融资金额时需求自动标记为已融资。"
         ),
         request=RoadshowOutcomeCreateSerializer,
-        responses={201: OutcomeSerializer, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404},
+        responses=ERRORS.responses(201, OutcomeSerializer, 400, 403, 404),
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def outcomes(self, request: Request, pk: str | None = None) -> Response:
@@ -848,19 +686,8 @@ class RoadshowViewSet(
                 "-invested_on", "-pk"
             )
             return Response(OutcomeSerializer(rows, many=True).data)
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        outcome = financing.record_outcome(
-            data["need"],
-            by=_actor(request),
-            amount=data["amount"],
-            invested_on=data["invested_on"],
-            fund=data.get("fund"),
-            investor=data.get("investor", ""),
-            roadshow=roadshow,
-        )
-        return Response(OutcomeSerializer(outcome).data, status=status.HTTP_201_CREATED)
+        data = self.validated()
+        return _recorded(request, data["need"], data, roadshow=roadshow)
 
 
 # --- outcomes and totals ---------------------------------------------------------------------------
@@ -895,20 +722,20 @@ class FundTotalSerializer(serializers.Serializer):
         source="fund_id", allow_null=True, help_text=_("基金 id；null 为其他出资方")
     )
     name = serializers.CharField()
-    amount = _money()
+    amount = money_field()
     count = serializers.IntegerField()
 
 
 class PeriodTotalSerializer(serializers.Serializer):
     period = serializers.CharField(help_text=_("月份，如 2026-03"))
-    amount = _money()
+    amount = money_field()
     count = serializers.IntegerField()
 
 
 class TotalsSerializer(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
-    amount = _money(help_text=_("期间内投资合计（万元）"))
+    amount = money_field(help_text=_("期间内投资合计（万元）"))
     count = serializers.IntegerField(help_text=_("期间内对接成果笔数"))
     by_fund = FundTotalSerializer(many=True)
     by_month = PeriodTotalSerializer(many=True)
@@ -920,7 +747,7 @@ class TotalsSerializer(serializers.Serializer):
         description=_("调用者所在园区企业获得的投资：招商专员与领导可见。"),
     ),
 )
-class FinancingOutcomeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class FinancingOutcomeViewSet(mixins.ListModelMixin, InvestmentViewSet):
     """What was invested in the enterprises of the caller's zones."""
 
     queryset = FinancingOutcome.objects.none()
@@ -932,7 +759,7 @@ class FinancingOutcomeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self) -> QuerySet[FinancingOutcome]:
         return (
-            financing.outcomes_visible_to(_actor(self.request))
+            financing.outcomes_visible_to(actor(self.request))
             .select_related("need__enterprise", "fund")
             .order_by("-invested_on", "-pk")
         )
@@ -948,7 +775,7 @@ class FinancingOutcomeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         query = TotalsQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         start, end = query.validated_data["start"], query.validated_data["end"]
-        outcomes = financing.outcomes_visible_to(_actor(request)).filter(
+        outcomes = financing.outcomes_visible_to(actor(request)).filter(
             invested_on__gte=start, invested_on__lte=end
         )
         summary = outcomes.aggregate(amount=Sum("amount"), count=Count("pk"))

@@ -3,95 +3,64 @@ in guanjia/investment/leads.py; a lead out of the caller's scope is a 404, a lea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import URLPattern
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from guanjia.core.api import ErrorSerializer
 from guanjia.core.models import User
 from guanjia.investment import leads as services
-from guanjia.investment.access import may_read
+from guanjia.investment.api.common import (
+    InvestmentViewSet,
+    KeepersWrite,
+    ReadsInvestment,
+    Refusals,
+    VisibleNodeField,
+    VisibleTargetField,
+    actor,
+    caller,
+    version_field,
+)
 from guanjia.investment.forms.leads import LeadFilter
 from guanjia.investment.models import (
     INVESTMENT_KEEPERS,
-    ChainNode,
     Lead,
     LeadContact,
     LeadLog,
     LeadSource,
     LeadStatus,
     LeadTransition,
-    Target,
 )
 
-ERRORS_400 = OpenApiResponse(description=_("输入有误：{字段: [消息]}；或业务规则不允许：{detail: 消息}"))
-ERRORS_403 = OpenApiResponse(
-    ErrorSerializer, description=_("无权执行此操作（只有本园区的招商专员可以修改线索）")
+ERRORS = Refusals(
+    forbidden=_("无权执行此操作（只有本园区的招商专员可以修改线索）"),
+    missing=_("线索不存在或不在您的范围内"),
+    stale=_("线索已被他人修改：请重新读取后再提交"),
 )
-ERRORS_404 = OpenApiResponse(ErrorSerializer, description=_("线索不存在或不在您的范围内"))
-ERRORS_409 = OpenApiResponse(ErrorSerializer, description=_("线索已被他人修改：请重新读取后再提交"))
 
 
-def _actor(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise exceptions.NotAuthenticated()
-    return user
-
-
-def _caller(context: Mapping[str, Any]) -> User | None:
-    user = getattr(context.get("request"), "user", None)
-    return user if isinstance(user, User) else None
-
-
-class ReadsInvestment(BasePermission):
-    message = _("您的账号没有查看招商数据的权限")
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return isinstance(user, User) and may_read(user)
-
-
-class PromotersWrite(BasePermission):
-    """Leaders read; a write by them is refused before its input is read."""
-
+class LeadKeepersWrite(KeepersWrite):
     message = _("只有本园区的招商专员可以修改招商线索")
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return request.method in SAFE_METHODS or (
-            isinstance(user, User) and user.has_any_role(INVESTMENT_KEEPERS)
-        )
 
 
 # --- fields: objects named in a body are looked up in the caller's scope ------------------------------
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class VisibleTargetField(serializers.PrimaryKeyRelatedField):
+class TargetField(VisibleTargetField):
     default_error_messages = {"does_not_exist": _("目标企业 {pk_value} 不存在或不在您的范围内")}
 
-    def get_queryset(self) -> QuerySet[Target]:
-        return Target.objects.visible_to(_caller(self.context))
 
-
-@extend_schema_field(OpenApiTypes.INT)
-class VisibleNodeField(serializers.PrimaryKeyRelatedField):
+class NodeField(VisibleNodeField):
     default_error_messages = {"does_not_exist": _("链环节 {pk_value} 不存在或不在您的范围内")}
-
-    def get_queryset(self) -> QuerySet[ChainNode]:
-        return ChainNode.objects.visible_to(_caller(self.context)).select_related("chain")
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -127,7 +96,7 @@ class LeadContactSerializer(serializers.ModelSerializer):
 
     def get_phone(self, contact: LeadContact) -> str:
         lead = self.context.get("lead") or contact.lead
-        return services.contact_phone_for(_caller(self.context), lead, contact.phone)
+        return services.contact_phone_for(caller(self.context), lead, contact.phone)
 
 
 class LeadLogSerializer(serializers.ModelSerializer):
@@ -241,8 +210,8 @@ class LeadContactInputSerializer(serializers.Serializer):
 
 
 class LeadCreateSerializer(serializers.Serializer):
-    target = VisibleTargetField(label=_("目标企业"), help_text=_("本园区目标企业库中的企业 id"))
-    node = VisibleNodeField(
+    target = TargetField(label=_("目标企业"), help_text=_("本园区目标企业库中的企业 id"))
+    node = NodeField(
         label=_("链环节"),
         required=False,
         allow_null=True,
@@ -276,8 +245,8 @@ class LeadCreateSerializer(serializers.Serializer):
 
 
 class LeadUpdateSerializer(serializers.Serializer):
-    target = VisibleTargetField(label=_("目标企业"), required=False)
-    node = VisibleNodeField(label=_("链环节"), required=False, allow_null=True, help_text=_("null 为不指定"))
+    target = TargetField(label=_("目标企业"), required=False)
+    node = NodeField(label=_("链环节"), required=False, allow_null=True, help_text=_("null 为不指定"))
     source = serializers.ChoiceField(  # type: ignore[assignment]
         label=_("线索来源"), choices=LeadSource.choices, required=False
     )
@@ -285,9 +254,7 @@ class LeadUpdateSerializer(serializers.Serializer):
         label=_("来源说明"), max_length=services.SOURCE_DETAIL_MAX, required=False, allow_blank=True
     )
     summary = serializers.CharField(label=_("线索说明"), required=False, allow_blank=True)
-    version = serializers.IntegerField(
-        label=_("版本"), min_value=1, help_text=_("读取时的 version；已被他人修改时返回 409")
-    )
+    version = version_field(label=_("版本"))
 
 
 class LeadMoveSerializer(serializers.Serializer):
@@ -307,16 +274,12 @@ class LeadMoveSerializer(serializers.Serializer):
         default="",
         help_text=_("放弃时必填，其他时选填"),
     )
-    version = serializers.IntegerField(
-        label=_("版本"), min_value=1, help_text=_("读取时的 version；已被他人修改时返回 409")
-    )
+    version = version_field(label=_("版本"))
 
 
 class LeadReassignSerializer(serializers.Serializer):
     owner = PromoterField(label=_("改由"), help_text=_("本园区另一位招商专员的用户 id"))
-    version = serializers.IntegerField(
-        label=_("版本"), min_value=1, help_text=_("读取时的 version；已被他人修改时返回 409")
-    )
+    version = version_field(label=_("版本"))
 
 
 class LeadLogInputSerializer(serializers.Serializer):
@@ -326,14 +289,6 @@ class LeadLogInputSerializer(serializers.Serializer):
 
 
 # --- the viewset ------------------------------------------------------------------------------------
-
-
-def _lead_rows(user: User | None) -> QuerySet[Lead]:
-    return (
-        Lead.objects.visible_to(user)
-        .select_related("target", "node", "owner", "project")
-        .order_by("-created_at", "-pk")
-    )
 
 
 @extend_schema_view(
@@ -348,13 +303,13 @@ def _lead_rows(user: User | None) -> QuerySet[Lead]:
         description=_(
             "含联系人、接洽记录和状态变更。联系人电话：本园区招商专员看到完整号码，领导看到脱敏号码。"
         ),
-        responses={200: LeadDetailSerializer, 404: ERRORS_404},
+        responses=ERRORS.responses(200, LeadDetailSerializer, 404),
     ),
     create=extend_schema(
         summary=_("新建招商线索"),
         description=_("本园区招商专员录入；目标企业和链环节须属于本园区，负责人须是本园区的招商专员。"),
         request=LeadCreateSerializer,
-        responses={201: LeadDetailSerializer, 400: ERRORS_400, 403: ERRORS_403},
+        responses=ERRORS.responses(201, LeadDetailSerializer, 400, 403),
     ),
     partial_update=extend_schema(
         summary=_("修改招商线索"),
@@ -362,46 +317,38 @@ def _lead_rows(user: User | None) -> QuerySet[Lead]:
             "只提交要改的字段，并带上读取时的 version；已被他人修改时返回 409。已转为项目的线索不能修改。"
         ),
         request=LeadUpdateSerializer,
-        responses={
-            200: LeadDetailSerializer,
-            400: ERRORS_400,
-            403: ERRORS_403,
-            404: ERRORS_404,
-            409: ERRORS_409,
-        },
+        responses=ERRORS.responses(200, LeadDetailSerializer, 400, 403, 404, 409),
     ),
 )
 class LeadViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, InvestmentViewSet
 ):
     """Leads of the caller's zones; the zone's promoters record and move them, its leaders read them."""
 
     queryset = Lead.objects.none()
     serializer_class = LeadSerializer
+    serializer_classes = {
+        "retrieve": LeadDetailSerializer,
+        "create": LeadCreateSerializer,
+        "partial_update": LeadUpdateSerializer,
+    }
+    detail_serializer_class = LeadDetailSerializer
     filterset_class = LeadFilter
-    permission_classes = [IsAuthenticated, ReadsInvestment, PromotersWrite]
+    permission_classes = [IsAuthenticated, ReadsInvestment, LeadKeepersWrite]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
-        by_action: dict[str, type[serializers.BaseSerializer]] = {
-            "retrieve": LeadDetailSerializer,
-            "create": LeadCreateSerializer,
-            "partial_update": LeadUpdateSerializer,
-        }
-        return by_action.get(self.action or "", LeadSerializer)
-
     def get_queryset(self) -> QuerySet[Lead]:
-        user = self.request.user
-        return _lead_rows(user if isinstance(user, User) else None)
+        return (
+            Lead.objects.visible_to(self.caller())
+            .select_related("target", "node", "owner", "project")
+            .order_by("-created_at", "-pk")
+        )
 
-    def _show(self, lead: Lead, code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().select_related("node__chain").get(pk=lead.pk)
-        return Response(LeadDetailSerializer(fresh, context=self.get_serializer_context()).data, status=code)
+    def shown(self) -> QuerySet[Lead]:
+        return self.get_queryset().select_related("node__chain")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = self.validated()
         lead = services.create_lead(
             target=data["target"],
             node=data.get("node"),
@@ -410,17 +357,14 @@ class LeadViewSet(
             owner=data.get("owner"),
             summary=data.get("summary", ""),
             contacts=data.get("contacts") or [],
-            by=_actor(request),
+            by=actor(request),
         )
-        return self._show(lead, status.HTTP_201_CREATED)
+        return self.show(lead, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         lead = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        services.update_lead(lead, by=_actor(request), **data)
-        return self._show(lead)
+        services.update_lead(lead, by=actor(request), **self.validated())
+        return self.show(lead)
 
     @extend_schema(
         summary=_("改变线索状态"),
@@ -429,63 +373,45 @@ class LeadViewSet(
             "放弃→接触中（重新激活）。其他改变返回 400，说明当前状态和要改的状态；转为项目只能通过创建项目。"
         ),
         request=LeadMoveSerializer,
-        responses={
-            200: LeadDetailSerializer,
-            400: ERRORS_400,
-            403: ERRORS_403,
-            404: ERRORS_404,
-            409: ERRORS_409,
-        },
+        responses=ERRORS.responses(200, LeadDetailSerializer, 400, 403, 404, 409),
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def move(self, request: Request, pk: str | None = None) -> Response:
         lead = self.get_object()
-        serializer = LeadMoveSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.validated(LeadMoveSerializer)
         services.move_lead(
-            lead, to=data["to"], reason=data["reason"], version=data["version"], by=_actor(request)
+            lead, to=data["to"], reason=data["reason"], version=data["version"], by=actor(request)
         )
-        return self._show(lead)
+        return self.show(lead)
 
     @extend_schema(
         summary=_("改派线索负责人"),
         description=_("把线索交给本园区另一位招商专员；已转为项目的线索不能改派。"),
         request=LeadReassignSerializer,
-        responses={
-            200: LeadDetailSerializer,
-            400: ERRORS_400,
-            403: ERRORS_403,
-            404: ERRORS_404,
-            409: ERRORS_409,
-        },
+        responses=ERRORS.responses(200, LeadDetailSerializer, 400, 403, 404, 409),
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def reassign(self, request: Request, pk: str | None = None) -> Response:
         lead = self.get_object()
-        serializer = LeadReassignSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        services.reassign_owner(lead, owner=data["owner"], version=data["version"], by=_actor(request))
-        return self._show(lead)
+        data = self.validated(LeadReassignSerializer)
+        services.reassign_owner(lead, owner=data["owner"], version=data["version"], by=actor(request))
+        return self.show(lead)
 
     @extend_schema(
         summary=_("添加线索联系人"),
         request=LeadContactInputSerializer,
-        responses={201: LeadContactSerializer, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404},
+        responses=ERRORS.responses(201, LeadContactSerializer, 400, 403, 404),
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def contacts(self, request: Request, pk: str | None = None) -> Response:
         lead = self.get_object()
-        serializer = LeadContactInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        contact = services.add_contact(lead, by=_actor(request), **serializer.validated_data)
+        contact = services.add_contact(lead, by=actor(request), **self.validated(LeadContactInputSerializer))
         body = LeadContactSerializer(contact, context={**self.get_serializer_context(), "lead": lead}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary=_("删除线索联系人"),
-        responses={204: None, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404, 409: ERRORS_409},
+        responses=ERRORS.responses(204, None, 400, 403, 404, 409),
     )
     @action(
         detail=True,
@@ -503,21 +429,19 @@ class LeadViewSet(
             contact = lead.contacts.select_related("lead").get(pk=int(contact_id or 0))
         except LeadContact.DoesNotExist as exc:
             raise exceptions.NotFound(_("联系人不存在")) from exc
-        services.remove_contact(contact, by=_actor(request))
+        services.remove_contact(contact, by=actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         summary=_("添加接洽记录"),
         description=_("日期不能晚于今天；内容必填。"),
         request=LeadLogInputSerializer,
-        responses={201: LeadLogSerializer, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404},
+        responses=ERRORS.responses(201, LeadLogSerializer, 400, 403, 404),
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def logs(self, request: Request, pk: str | None = None) -> Response:
         lead = self.get_object()
-        serializer = LeadLogInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        log = services.add_log(lead, by=_actor(request), **serializer.validated_data)
+        log = services.add_log(lead, by=actor(request), **self.validated(LeadLogInputSerializer))
         return Response(
             LeadLogSerializer(log, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
         )

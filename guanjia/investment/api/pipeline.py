@@ -11,7 +11,7 @@ from typing import Any
 from django.urls import URLPattern
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -19,16 +19,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from guanjia.core.api import ErrorSerializer
 from guanjia.core.models import OrgUnit, User
 from guanjia.investment import access, pipeline
+from guanjia.investment.api.common import Refusals
 from guanjia.investment.forms.pipeline import MAX_YEAR, MIN_YEAR
 from guanjia.investment.models import INVESTMENT_READERS, IndustryChain, LeadSource
 
 extra_urlpatterns: list[URLPattern] = []
 
-ERRORS_400 = OpenApiResponse(description=_("参数有误：{参数名: [消息]}，消息写明是哪个参数"))
-ERRORS_403 = OpenApiResponse(ErrorSerializer, description=_("该角色无权查看招商数据"))
+ERRORS = Refusals(
+    invalid=_("参数有误：{参数名: [消息]}，消息写明是哪个参数"), forbidden=_("该角色无权查看招商数据")
+)
 
 
 class ReadsInvestment(BasePermission):
@@ -211,7 +212,7 @@ class PipelineViewSet(viewsets.ViewSet):
             "以及按产业链、按来源的线索漏斗；每一环节给出数量、较上一环节和较首环节的转化率与 n。"
         ),
         parameters=[PipelineScopeQuerySerializer],
-        responses={200: PipelineFunnelSerializer, 400: ERRORS_400, 403: ERRORS_403},
+        responses=ERRORS.responses(200, PipelineFunnelSerializer, 400, 403),
     )
     @action(detail=False, methods=["get"], url_path="funnel")
     def funnel(self, request: Request) -> Response:
@@ -233,7 +234,7 @@ class PipelineViewSet(viewsets.ViewSet):
             "并计入 still。"
         ),
         parameters=[PipelineScopeQuerySerializer],
-        responses={200: PipelineTimeInStageSerializer, 400: ERRORS_400, 403: ERRORS_403},
+        responses=ERRORS.responses(200, PipelineTimeInStageSerializer, 400, 403),
     )
     @action(detail=False, methods=["get"], url_path="time-in-stage")
     def time_in_stage(self, request: Request) -> Response:
@@ -255,7 +256,7 @@ class PipelineViewSet(viewsets.ViewSet):
             "（增资扩股只计增量）与到资金额（按到资日期）；另给出按产业链的合计。"
         ),
         parameters=[PipelineInvestmentQuerySerializer],
-        responses={200: PipelineInvestmentSerializer, 400: ERRORS_400, 403: ERRORS_403},
+        responses=ERRORS.responses(200, PipelineInvestmentSerializer, 400, 403),
     )
     @action(detail=False, methods=["get"], url_path="investment")
     def investment(self, request: Request) -> Response:

@@ -11,34 +11,44 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters
-from django.db import models
 from django.db.models import Prefetch, QuerySet
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
-from guanjia.core.api import ErrorSerializer, StrictBooleanFilter
-from guanjia.core.models import OrgUnit, User
+from guanjia.core.api import StrictBooleanFilter
+from guanjia.core.models import User
 from guanjia.enterprises import services as enterprise_services
 from guanjia.enterprises.models import Enterprise
 from guanjia.investment import access, approvals
 from guanjia.investment import projects as services
+from guanjia.investment.api.common import (
+    CallerZoneField,
+    InvestmentViewSet,
+    NamedEnumField,
+    ReadsInvestment,
+    Refusals,
+    ScopedField,
+    VisibleChainField,
+    VisibleNodeField,
+    VisibleTargetField,
+    actor,
+    money_field,
+    version_field,
+    zone_or_only,
+)
 from guanjia.investment.forms.projects import promoters_of_user_zones
 from guanjia.investment.models import (
     STAGES,
     ApprovalItem,
     CapitalArrival,
-    ChainNode,
-    IndustryChain,
     Lead,
     LeadSource,
     Project,
@@ -47,139 +57,75 @@ from guanjia.investment.models import (
     ProjectSigning,
     ProjectType,
     Stage,
-    Target,
 )
 
-ERRORS_400 = OpenApiResponse(description=_("输入有误：{字段: [消息]}；或业务规则不允许：{detail: 消息}"))
-ERRORS_403 = OpenApiResponse(ErrorSerializer, description=_("无权执行此操作"))
-ERRORS_404 = OpenApiResponse(ErrorSerializer, description=_("项目不存在或不在您的范围内"))
-ERRORS_409 = OpenApiResponse(ErrorSerializer, description=_("项目已被他人修改：请重新读取后再提交"))
-
-MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
-
-
-def _actor(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise exceptions.NotAuthenticated()
-    return user
-
-
-class ReadsInvestment(BasePermission):
-    message = _("您的账号没有查看招商数据的权限")
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return isinstance(user, User) and access.may_read(user)
-
-
-class KeepersWrite(BasePermission):
-    """Leaders read; a write by them is refused before its input is read."""
-
-    message = _("只有本园区的招商专员可以执行此操作")
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return request.method in SAFE_METHODS or (isinstance(user, User) and access.may_keep(user))
-
+ERRORS = Refusals(missing=_("项目不存在或不在您的范围内"), stale=_("项目已被他人修改：请重新读取后再提交"))
+ITEM_ERRORS = Refusals(
+    missing=_("审批事项不存在或不在您的范围内"), stale=_("审批事项已被他人修改：请重新读取后再提交")
+)
 
 # --- fields: an id among what the caller may see; anything else "does not exist" ----------------------------
 
-
-@extend_schema_field(OpenApiTypes.INT)
-class ScopedField(serializers.PrimaryKeyRelatedField):
-    """A related object by id, looked up among those the caller may see."""
-
-    default_error_messages = {"does_not_exist": _("{pk_value} 不存在或不在您的范围内")}
-
-    def get_queryset(self) -> QuerySet:
-        user = getattr(self.context.get("request"), "user", None)
-        if not isinstance(user, User):
-            return OrgUnit.objects.none()
-        return self.scoped(user)
-
-    def scoped(self, user: User) -> QuerySet:
-        raise NotImplementedError
+IN_SCOPE = _("{pk_value} 不存在或不在您的范围内")
 
 
-class ZoneField(ScopedField):
-    def scoped(self, user: User) -> QuerySet:
-        return access.zones_of(user)
+class ZoneField(CallerZoneField):
+    default_error_messages = {"does_not_exist": IN_SCOPE}
 
 
 class LeadField(ScopedField):
+    default_error_messages = {"does_not_exist": IN_SCOPE}
+
     def scoped(self, user: User) -> QuerySet:
         return Lead.objects.visible_to(user)
 
 
-class TargetField(ScopedField):
-    def scoped(self, user: User) -> QuerySet:
-        return Target.objects.visible_to(user)
+class TargetField(VisibleTargetField):
+    default_error_messages = {"does_not_exist": IN_SCOPE}
 
 
-class ChainField(ScopedField):
-    def scoped(self, user: User) -> QuerySet:
-        return IndustryChain.objects.visible_to(user)
+class ChainField(VisibleChainField):
+    default_error_messages = {"does_not_exist": IN_SCOPE}
 
 
-class NodeField(ScopedField):
-    def scoped(self, user: User) -> QuerySet:
-        return ChainNode.objects.visible_to(user)
+class NodeField(VisibleNodeField):
+    default_error_messages = {"does_not_exist": IN_SCOPE}
 
 
 class EnterpriseField(ScopedField):
+    """An enterprise of the caller's zones (one an increase of capital builds on)."""
+
+    default_error_messages = {"does_not_exist": IN_SCOPE}
+
     def scoped(self, user: User) -> QuerySet:
         return Enterprise.objects.filter(zone_id__in=user.zone_ids())
 
 
 class PromoterField(ScopedField):
+    default_error_messages = {"does_not_exist": IN_SCOPE}
+
     def scoped(self, user: User) -> QuerySet:
         return promoters_of_user_zones(user)
 
 
 class StewardField(ScopedField):
+    default_error_messages = {"does_not_exist": IN_SCOPE}
+
     def scoped(self, user: User) -> QuerySet:
         return enterprise_services.stewards_of_zones(user.zone_ids())
 
 
-class ProjectEnumField(serializers.ChoiceField):
-    """A choice field whose enum is the named schema component `enum_name`: "stage", "kind" and "to" are
-    field names other choice sets of the schema use too, so naming by field name would collide."""
-
-    enum_name = ""
-    choice_set: type[models.TextChoices]
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(choices=self.choice_set.choices, **kwargs)
-
-
-class ProjectEnumExtension(OpenApiSerializerFieldExtension):
-    target_class = ProjectEnumField
-    match_subclasses = True
-
-    def get_name(self) -> str | None:
-        return str(self.target.enum_name)
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        choices = self.target.choice_set.choices
-        return {
-            "type": "string",
-            "enum": [value for value, _label in choices],
-            "description": "\n".join(f"* `{value}` - {label}" for value, label in choices),
-        }
-
-
-class StageField(ProjectEnumField):
+class StageField(NamedEnumField):
     enum_name = "ProjectStageEnum"
     choice_set = Stage
 
 
-class ProjectKindField(ProjectEnumField):
+class ProjectKindField(NamedEnumField):
     enum_name = "ProjectKindEnum"
     choice_set = ProjectKind
 
 
-class ProjectTypeField(ProjectEnumField):
+class ProjectTypeField(NamedEnumField):
     enum_name = "ProjectTypeEnum"
     choice_set = ProjectType
 
@@ -215,7 +161,7 @@ class SigningSerializer(serializers.ModelSerializer):
 
 
 class ArrivalSerializer(serializers.ModelSerializer):
-    amount = serializers.DecimalField(read_only=True, help_text=_("万元"), **MONEY)
+    amount = money_field(read_only=True, help_text=_("万元"))
     by = serializers.IntegerField(source="by_id", read_only=True, help_text=_("登记人的用户 id"))
 
     class Meta:
@@ -263,21 +209,17 @@ class ProjectSerializer(serializers.ModelSerializer):
     stage = StageField(read_only=True)
     kind = ProjectKindField(read_only=True)
     project_type = ProjectTypeField(read_only=True)
-    investment_planned = serializers.DecimalField(read_only=True, help_text=_("计划总投资（万元）"), **MONEY)
-    investment_base = serializers.DecimalField(
-        read_only=True, help_text=_("增资前已投资（万元），仅增资扩股项目"), **MONEY
+    investment_planned = money_field(read_only=True, help_text=_("计划总投资（万元）"))
+    investment_base = money_field(read_only=True, help_text=_("增资前已投资（万元），仅增资扩股项目"))
+    investment_counted = money_field(
+        read_only=True, help_text=_("计入招商实绩的投资（万元）：增资扩股只计增量")
     )
-    investment_counted = serializers.DecimalField(
-        read_only=True, help_text=_("计入招商实绩的投资（万元）：增资扩股只计增量"), **MONEY
-    )
-    investment_arrived = serializers.DecimalField(
-        source="arrived", read_only=True, help_text=_("已到资合计（万元）"), **MONEY
-    )
+    investment_arrived = money_field(source="arrived", read_only=True, help_text=_("已到资合计（万元）"))
     land_mu = serializers.DecimalField(
         read_only=True, help_text=_("用地（亩）"), max_digits=10, decimal_places=2
     )
-    expected_output = serializers.DecimalField(read_only=True, help_text=_("达产后年产值（万元）"), **MONEY)
-    expected_tax = serializers.DecimalField(read_only=True, help_text=_("达产后年税收（万元）"), **MONEY)
+    expected_output = money_field(read_only=True, help_text=_("达产后年产值（万元）"))
+    expected_tax = money_field(read_only=True, help_text=_("达产后年税收（万元）"))
     overdue_milestones = serializers.IntegerField(
         source="overdue_count", read_only=True, help_text=_("逾期节点数：约定日期已过而未达成的阶段")
     )
@@ -349,7 +291,7 @@ class PromisedSerializer(serializers.Serializer):
 
 
 def _money(label: Any, **options: Any) -> serializers.DecimalField:
-    return serializers.DecimalField(label=label, min_value=0, **MONEY, **options)
+    return money_field(label=label, min_value=0, **options)
 
 
 class ProjectCreateSerializer(serializers.Serializer):
@@ -406,7 +348,7 @@ class ProjectUpdateSerializer(serializers.Serializer):
     expected_tax = _money(_("达产后年税收（万元）"), required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     promised = PromisedSerializer(required=False)
-    version = serializers.IntegerField(min_value=1, help_text=_("读取时的 version；已被他人修改时返回 409"))
+    version = version_field()
 
 
 class AdvanceSerializer(serializers.Serializer):
@@ -420,7 +362,7 @@ class AdvanceSerializer(serializers.Serializer):
         help_text=_("推进到（或越过）签约时的签约活动；不填记为“直接签约”"),
     )
     note = serializers.CharField(max_length=services.NOTE_MAX, required=False, allow_blank=True, default="")
-    version = serializers.IntegerField(min_value=1, help_text=_("读取时的 version；已被他人修改时返回 409"))
+    version = version_field()
 
 
 class CorrectSerializer(serializers.Serializer):
@@ -428,7 +370,7 @@ class CorrectSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=services.NOTE_MAX, help_text=_("更正原因（必填，记入审计日志）")
     )
-    version = serializers.IntegerField(min_value=1, help_text=_("读取时的 version；已被他人修改时返回 409"))
+    version = version_field()
 
 
 class SigningCreateSerializer(serializers.Serializer):
@@ -437,9 +379,7 @@ class SigningCreateSerializer(serializers.Serializer):
 
 
 class ArrivalCreateSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(
-        min_value=Decimal("0.01"), help_text=_("到资金额（万元），大于 0"), **MONEY
-    )
+    amount = money_field(min_value=Decimal("0.01"), help_text=_("到资金额（万元），大于 0"))
     arrived_on = serializers.DateField()
     note = serializers.CharField(max_length=services.NOTE_MAX, required=False, allow_blank=True, default="")
 
@@ -515,7 +455,8 @@ class ProjectFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=late) if value else queryset.exclude(pk__in=late)
 
 
-PROJECT_WRITE_RESPONSES = {200: ProjectDetailSerializer, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404}
+# The answer of a write on a project: the project as it is now.
+PROJECT_WRITE_RESPONSES = ERRORS.responses(200, ProjectDetailSerializer, 400, 403, 404, 409)
 
 
 @extend_schema_view(
@@ -528,7 +469,7 @@ PROJECT_WRITE_RESPONSES = {200: ProjectDetailSerializer, 400: ERRORS_400, 403: E
     retrieve=extend_schema(
         summary=_("招商项目详情"),
         description=_("含七个阶段的约定与实际日期、签约活动、到资记录和审批代办清单。"),
-        responses={200: ProjectDetailSerializer, 404: ERRORS_404},
+        responses=ERRORS.responses(200, ProjectDetailSerializer, 404),
     ),
     create=extend_schema(
         summary=_("新建招商项目"),
@@ -537,40 +478,35 @@ PROJECT_WRITE_RESPONSES = {200: ProjectDetailSerializer, 400: ERRORS_400, 403: E
             "项目从谋划开始；洽谈中的线索从洽谈开始。增资扩股须指定本园区已有企业及增资前已投资，只计增量。"
         ),
         request=ProjectCreateSerializer,
-        responses={201: ProjectDetailSerializer, 400: ERRORS_400, 403: ERRORS_403},
+        responses=ERRORS.responses(201, ProjectDetailSerializer, 400, 403),
     ),
     partial_update=extend_schema(
         summary=_("修改招商项目"),
         description=_("只提交要改的字段，并带上读取时的 version；阶段不在此修改（见 advance、correct）。"),
         request=ProjectUpdateSerializer,
-        responses={**PROJECT_WRITE_RESPONSES, 409: ERRORS_409},
+        responses=PROJECT_WRITE_RESPONSES,
     ),
 )
 class ProjectViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, InvestmentViewSet
 ):
     """The projects of the caller's zones; the zone's promoters create and move them."""
 
     queryset = Project.objects.none()
     serializer_class = ProjectSerializer
+    serializer_classes = {
+        "create": ProjectCreateSerializer,
+        "partial_update": ProjectUpdateSerializer,
+        "retrieve": ProjectDetailSerializer,
+    }
+    detail_serializer_class = ProjectDetailSerializer
     filterset_class = ProjectFilter
-    permission_classes = [IsAuthenticated, ReadsInvestment, KeepersWrite]
-
-    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
-        classes: dict[str, type[serializers.BaseSerializer]] = {
-            "create": ProjectCreateSerializer,
-            "partial_update": ProjectUpdateSerializer,
-            "retrieve": ProjectDetailSerializer,
-        }
-        return classes.get(self.action or "", ProjectSerializer)
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "today": access.today()}
 
     def get_queryset(self) -> QuerySet[Project]:
-        user = self.request.user
-        projects = Project.objects.visible_to(user if isinstance(user, User) else None)
-        projects = services.with_figures(projects)
+        projects = services.with_figures(Project.objects.visible_to(self.caller()))
         if self.action == "list":
             return projects.order_by("-created_at", "-pk")
         return projects.select_related("zone").prefetch_related(
@@ -580,27 +516,13 @@ class ProjectViewSet(
             Prefetch("approvals", ApprovalItem.objects.order_by("position", "pk")),
         )
 
-    def _show(self, project: Project, code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=project.pk)
-        return Response(
-            ProjectDetailSerializer(fresh, context=self.get_serializer_context()).data, status=code
-        )
-
-    def _input(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = _actor(request)
-        data = self._input(ProjectCreateSerializer)
+        user = actor(request)
+        data = self.validated()
         lead = data.pop("lead", None)
         zone = data.pop("zone", None)
-        if lead is None and zone is None:
-            zones = list(access.zones_of(user)[:2])
-            if len(zones) != 1:
-                raise exceptions.ValidationError({"zone": [_("请指定所属园区")]})
-            zone = zones[0]
+        if lead is None:
+            zone = zone_or_only(user, zone)
         promised = data.pop("promised", None) or {}
         data.setdefault("owner", user)
         if lead is not None:
@@ -610,14 +532,14 @@ class ProjectViewSet(
             if data.get(name) is None:
                 data.pop(name, None)
         project = services.create_project(zone=zone, lead=lead, promised=promised, by=user, **data)
-        return self._show(project, status.HTTP_201_CREATED)
+        return self.show(project, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         project = self.get_object()
-        data = self._input(ProjectUpdateSerializer)
+        data = self.validated()
         version = data.pop("version")
-        services.update_project(project, version=version, by=_actor(request), **data)
-        return self._show(project)
+        services.update_project(project, version=version, by=actor(request), **data)
+        return self.show(project)
 
     @extend_schema(
         summary=_("推进项目阶段"),
@@ -626,14 +548,13 @@ class ProjectViewSet(
             "推进到签约时登记签约活动（不填为“直接签约”）并生成审批代办清单。退回请用 correct。"
         ),
         request=AdvanceSerializer,
-        responses={**PROJECT_WRITE_RESPONSES, 409: ERRORS_409},
+        responses=PROJECT_WRITE_RESPONSES,
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def advance(self, request: Request, pk: str | None = None) -> Response:
         project = self.get_object()
-        data = self._input(AdvanceSerializer)
-        services.advance_project(project, by=_actor(request), **data)
-        return self._show(project)
+        services.advance_project(project, by=actor(request), **self.validated(AdvanceSerializer))
+        return self.show(project)
 
     @extend_schema(
         summary=_("更正项目阶段"),
@@ -641,39 +562,38 @@ class ProjectViewSet(
             "纠正登记错误：退回到之前的阶段，须填写原因；之后各阶段的实际日期被清除，并记入审计日志。"
         ),
         request=CorrectSerializer,
-        responses={**PROJECT_WRITE_RESPONSES, 409: ERRORS_409},
+        responses=PROJECT_WRITE_RESPONSES,
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def correct(self, request: Request, pk: str | None = None) -> Response:
         project = self.get_object()
-        data = self._input(CorrectSerializer)
-        services.correct_project(project, by=_actor(request), **data)
-        return self._show(project)
+        services.correct_project(project, by=actor(request), **self.validated(CorrectSerializer))
+        return self.show(project)
 
     @extend_schema(
         summary=_("登记签约活动"),
         description=_("已签约项目在另一签约活动（招商大会、云签约等）亮相：登记，但项目只计一次。"),
         request=SigningCreateSerializer,
-        responses={201: SigningSerializer, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404},
+        responses=ERRORS.responses(201, SigningSerializer, 400, 403, 404),
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def signings(self, request: Request, pk: str | None = None) -> Response:
         project = self.get_object()
-        data = self._input(SigningCreateSerializer)
-        signing = services.add_signing(project, by=_actor(request), **data)
+        data = self.validated(SigningCreateSerializer)
+        signing = services.add_signing(project, by=actor(request), **data)
         return Response(SigningSerializer(signing).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary=_("登记到资"),
         description=_("已签约项目的到资（万元，大于 0）；到资合计可以超过计入投资额（页面上会提示核实）。"),
         request=ArrivalCreateSerializer,
-        responses={201: ArrivalSerializer, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404},
+        responses=ERRORS.responses(201, ArrivalSerializer, 400, 403, 404),
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def arrivals(self, request: Request, pk: str | None = None) -> Response:
         project = self.get_object()
-        data = self._input(ArrivalCreateSerializer)
-        arrival = services.record_arrival(project, by=_actor(request), **data)
+        data = self.validated(ArrivalCreateSerializer)
+        arrival = services.record_arrival(project, by=actor(request), **data)
         return Response(ArrivalSerializer(arrival).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -683,61 +603,50 @@ class ProjectViewSet(
             "并关联为项目企业。统一社会信用代码有误或已登记时返回 400 {uscc: [消息]}。增资扩股项目不适用。"
         ),
         request=RegisterSerializer,
-        responses={**PROJECT_WRITE_RESPONSES, 409: ERRORS_409},
+        responses=PROJECT_WRITE_RESPONSES,
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def register(self, request: Request, pk: str | None = None) -> Response:
         project = self.get_object()
-        data = self._input(RegisterSerializer)
+        data = self.validated(RegisterSerializer)
         try:
             services.register_project_enterprise(
-                project, uscc=data["uscc"], name=data["name"], steward=data.get("steward"), by=_actor(request)
+                project, uscc=data["uscc"], name=data["name"], steward=data.get("steward"), by=actor(request)
             )
         except services.UsccInvalid as exc:
             raise exceptions.ValidationError({"uscc": [str(exc)]}) from exc
-        return self._show(project)
+        return self.show(project)
 
     @extend_schema(
         summary=_("指定代办员"),
         description=_("审批代办员：本园区的招商专员。"),
         request=AgentSerializer,
-        responses={**PROJECT_WRITE_RESPONSES, 409: ERRORS_409},
+        responses=PROJECT_WRITE_RESPONSES,
     )
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def agent(self, request: Request, pk: str | None = None) -> Response:
         project = self.get_object()
-        data = self._input(AgentSerializer)
-        approvals.assign_agent(project, agent=data["agent"], by=_actor(request))
-        return self._show(project)
+        approvals.assign_agent(project, agent=self.validated(AgentSerializer)["agent"], by=actor(request))
+        return self.show(project)
 
 
-ITEM_RESPONSES = {
-    200: ApprovalItemSerializer,
-    400: ERRORS_400,
-    403: ERRORS_403,
-    404: OpenApiResponse(ErrorSerializer, description=_("审批事项不存在或不在您的范围内")),
-    409: OpenApiResponse(ErrorSerializer, description=_("审批事项已被他人修改：请重新读取后再提交")),
-}
+ITEM_RESPONSES = ITEM_ERRORS.responses(200, ApprovalItemSerializer, 400, 403, 404, 409)
 
 
-class ApprovalItemViewSet(viewsets.GenericViewSet):
+class ApprovalItemViewSet(InvestmentViewSet):
     """The approvals of the caller's zones' projects: started and finished by the zone's promoters."""
 
     queryset = ApprovalItem.objects.none()
     serializer_class = ApprovalItemSerializer
-    permission_classes = [IsAuthenticated, ReadsInvestment, KeepersWrite]
     filter_backends: list[Any] = []
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[ApprovalItem]:
-        user = self.request.user
-        visible = Project.objects.visible_to(user if isinstance(user, User) else None)
+        visible = Project.objects.visible_to(self.caller())
         return ApprovalItem.objects.filter(project__in=visible).select_related("project")
 
     def _on(self) -> Any:
-        serializer = ApprovalDateSerializer(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data["on"]
+        return self.validated(ApprovalDateSerializer)["on"]
 
     @extend_schema(
         summary=_("审批事项受理"),
@@ -750,7 +659,7 @@ class ApprovalItemViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str | None = None) -> Response:
         item = self.get_object()
-        approvals.start_item(item, on=self._on(), by=_actor(request))
+        approvals.start_item(item, on=self._on(), by=actor(request))
         return Response(ApprovalItemSerializer(item).data)
 
     @extend_schema(
@@ -764,7 +673,7 @@ class ApprovalItemViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def finish(self, request: Request, pk: str | None = None) -> Response:
         item = self.get_object()
-        approvals.finish_item(item, on=self._on(), by=_actor(request))
+        approvals.finish_item(item, on=self._on(), by=actor(request))
         return Response(ApprovalItemSerializer(item).data)
 
 
@@ -780,10 +689,10 @@ class AccelerationView(APIView):
             "按承诺办结数，以及提速 = 1 − 平均实际用时 / 平均法定时限。默认期间为今年。"
         ),
         parameters=[AccelerationQuerySerializer],
-        responses={200: AccelerationSerializer, 400: ERRORS_400, 403: ERRORS_403},
+        responses=ERRORS.responses(200, AccelerationSerializer, 400, 403),
     )
     def get(self, request: Request) -> Response:
-        user = _actor(request)
+        user = actor(request)
         query = AccelerationQuerySerializer(data=request.query_params.dict(), context={"request": request})
         query.is_valid(raise_exception=True)
         data = query.validated_data

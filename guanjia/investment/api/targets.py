@@ -13,83 +13,45 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import URLPattern
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import exceptions, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from guanjia.core.api import ErrorSerializer
-from guanjia.core.models import OrgUnit, User
 from guanjia.enterprises.importing import ImportFileError
 from guanjia.enterprises.models import Scale
 from guanjia.investment import targets, targets_import
-from guanjia.investment.access import may_keep, may_read, zones_of
+from guanjia.investment.access import may_keep
+from guanjia.investment.api.common import (
+    CallerZoneField,
+    InvestmentViewSet,
+    KeepersWrite,
+    ReadsInvestment,
+    Refusals,
+    VisibleNodeField,
+    actor,
+    version_field,
+    zone_or_only,
+)
 from guanjia.investment.forms.targets import TargetFilter
-from guanjia.investment.models import INVESTMENT_KEEPERS, ChainNode, Target
+from guanjia.investment.models import ChainNode, Target
 
-ERRORS_400 = OpenApiResponse(description=_("输入有误：{字段: [消息]}；或业务规则不允许：{detail: 消息}"))
-ERRORS_403 = OpenApiResponse(ErrorSerializer, description=_("无权执行此操作"))
-ERRORS_404 = OpenApiResponse(ErrorSerializer, description=_("目标企业不存在或不在您的范围内"))
-ERRORS_409 = OpenApiResponse(ErrorSerializer, description=_("目标企业已被他人修改：请重新读取后再提交"))
-
-
-def _actor(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise exceptions.NotAuthenticated()
-    return user
+ERRORS = Refusals(
+    missing=_("目标企业不存在或不在您的范围内"), stale=_("目标企业已被他人修改：请重新读取后再提交")
+)
+NOT_KEEPER = _("只有本园区的招商专员可以修改目标企业库")
+SEVERAL_ZONES = _("您在多个园区工作，请指定园区")
 
 
-def _caller(field: serializers.Field) -> User | None:
-    request = field.context.get("request")
-    user = getattr(request, "user", None)
-    return user if isinstance(user, User) else None
-
-
-class ReadsInvestment(BasePermission):
-    message = _("您的账号没有查看招商数据的权限")
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return isinstance(user, User) and may_read(user)
-
-
-class PromotersWrite(BasePermission):
-    """Leaders read; a write by them is refused before its input is read."""
-
-    message = _("只有本园区的招商专员可以修改目标企业库")
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        return request.method in SAFE_METHODS or (
-            isinstance(user, User) and user.has_any_role(INVESTMENT_KEEPERS)
-        )
+class TargetKeepersWrite(KeepersWrite):
+    message = NOT_KEEPER
 
 
 # --- serializers -------------------------------------------------------------------------------------
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class CallerZoneField(serializers.PrimaryKeyRelatedField):
-    """A zone id among the caller's zones."""
-
-    def get_queryset(self) -> QuerySet[OrgUnit]:
-        user = _caller(self)
-        return zones_of(user) if user is not None else OrgUnit.objects.none()
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class CallerNodeField(serializers.PrimaryKeyRelatedField):
-    """A node id of a chain of the caller's zones."""
-
-    def get_queryset(self) -> QuerySet[ChainNode]:
-        user = _caller(self)
-        return ChainNode.objects.filter(chain__zone_id__in=user.zone_ids() if user is not None else [])
 
 
 class InvestmentTargetNodeSerializer(serializers.ModelSerializer):
@@ -146,7 +108,7 @@ class _TargetFieldsSerializer(serializers.Serializer):
         allow_blank=True,
         help_text=_("仅上市企业，如 300750.SZ"),
     )
-    nodes = CallerNodeField(
+    nodes = VisibleNodeField(
         many=True, required=False, help_text=_("覆盖的链环节 id：须为目标企业所属园区产业链的环节")
     )
     notes = serializers.CharField(max_length=targets.NOTES_MAX, required=False, allow_blank=True)
@@ -170,7 +132,7 @@ class InvestmentTargetCreateSerializer(_TargetFieldsSerializer):
 
 class InvestmentTargetUpdateSerializer(_TargetFieldsSerializer):
     name = serializers.CharField(max_length=targets.NAME_MAX, required=False)
-    version = serializers.IntegerField(min_value=1, help_text=_("读取时的 version；已被他人修改时返回 409"))
+    version = version_field()
 
 
 class InvestmentTargetImportSerializer(serializers.Serializer):
@@ -200,16 +162,6 @@ class InvestmentTargetImportErrorsSerializer(serializers.Serializer):
     rows = InvestmentTargetRowErrorSerializer(many=True, required=False)
 
 
-def _zone_for(user: User, data: dict[str, Any]) -> OrgUnit:
-    zone = data.get("zone")
-    if zone is not None:
-        return zone
-    zones = list(zones_of(user)[:2])
-    if len(zones) != 1:
-        raise serializers.ValidationError({"zone": [_("您在多个园区工作，请指定园区")]})
-    return zones[0]
-
-
 # --- the viewset -------------------------------------------------------------------------------------
 
 
@@ -221,13 +173,13 @@ def _zone_for(user: User, data: dict[str, Any]) -> OrgUnit:
         ),
     ),
     retrieve=extend_schema(
-        summary=_("目标企业详情"), responses={200: InvestmentTargetSerializer, 404: ERRORS_404}
+        summary=_("目标企业详情"), responses=ERRORS.responses(200, InvestmentTargetSerializer, 404)
     ),
     create=extend_schema(
         summary=_("新增目标企业"),
         description=_("本园区招商专员把企业加入目标企业库；名称和统一社会信用代码在园区内不能重复。"),
         request=InvestmentTargetCreateSerializer,
-        responses={201: InvestmentTargetSerializer, 400: ERRORS_400, 403: ERRORS_403},
+        responses=ERRORS.responses(201, InvestmentTargetSerializer, 400, 403),
     ),
     partial_update=extend_schema(
         summary=_("修改目标企业"),
@@ -235,83 +187,62 @@ def _zone_for(user: User, data: dict[str, Any]) -> OrgUnit:
             "只提交要改的字段，并带上读取时的 version；已被他人修改时返回 409。nodes 提交时替换全部覆盖环节。"
         ),
         request=InvestmentTargetUpdateSerializer,
-        responses={
-            200: InvestmentTargetSerializer,
-            400: ERRORS_400,
-            403: ERRORS_403,
-            404: ERRORS_404,
-            409: ERRORS_409,
-        },
+        responses=ERRORS.responses(200, InvestmentTargetSerializer, 400, 403, 404, 409),
     ),
     destroy=extend_schema(
         summary=_("删除目标企业"),
         description=_("有招商线索或招商项目引用的目标企业不能删除（400，消息中给出数量）。"),
-        responses={204: None, 400: ERRORS_400, 403: ERRORS_403, 404: ERRORS_404, 409: ERRORS_409},
+        responses=ERRORS.responses(204, None, 400, 403, 404, 409),
     ),
 )
-class TargetViewSet(viewsets.ReadOnlyModelViewSet):
+class TargetViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, InvestmentViewSet):
     """The target library of the caller's zones; the zones' promoters change it."""
 
     queryset = Target.objects.none()
     serializer_class = InvestmentTargetSerializer
+    serializer_classes = {
+        "create": InvestmentTargetCreateSerializer,
+        "partial_update": InvestmentTargetUpdateSerializer,
+        "import_file": InvestmentTargetImportSerializer,
+    }
     filterset_class = TargetFilter
-    permission_classes = [IsAuthenticated, ReadsInvestment, PromotersWrite]
-
-    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
-        return {
-            "create": InvestmentTargetCreateSerializer,
-            "partial_update": InvestmentTargetUpdateSerializer,
-            "import_file": InvestmentTargetImportSerializer,
-        }.get(self.action or "", InvestmentTargetSerializer)
+    permission_classes = [IsAuthenticated, ReadsInvestment, TargetKeepersWrite]
 
     def get_queryset(self) -> QuerySet[Target]:
-        user = self.request.user
-        visible = Target.objects.visible_to(user if isinstance(user, User) else None)
         return (
-            targets.with_lead_count(visible)
+            targets.with_lead_count(Target.objects.visible_to(self.caller()))
             .select_related("zone")
             .prefetch_related("nodes__chain")
             .order_by("name", "pk")
         )
 
-    def _show(self, target: Target, code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=target.pk)
-        return Response(
-            InvestmentTargetSerializer(fresh, context=self.get_serializer_context()).data, status=code
-        )
-
     def _kept(self) -> Target:
         target = self.get_object()
-        if not may_keep(_actor(self.request), target.zone_id):
-            raise exceptions.PermissionDenied(_("只有本园区的招商专员可以修改目标企业库"))
+        if not may_keep(actor(self.request), target.zone_id):
+            raise exceptions.PermissionDenied(NOT_KEEPER)
         return target
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = _actor(request)
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        zone = _zone_for(user, data)
-        data.pop("zone", None)
+        user = actor(request)
+        data = self.validated()
+        zone = zone_or_only(user, data.pop("zone", None), several=SEVERAL_ZONES)
         target = targets.create_target(zone=zone, by=user, nodes=data.pop("nodes", []), **data)
-        return self._show(target, status.HTTP_201_CREATED)
+        return self.show(target, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         target = self._kept()
         # Partial: a field left out stays as it is (a form-encoded body would otherwise read a missing
         # boolean as false); the version is still required.
-        serializer = self.get_serializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = self.validated(partial=True)
         if "version" not in data:
             raise serializers.ValidationError({"version": [_("请带上读取时的 version")]})
         version = data.pop("version")
-        targets.update_target(target, by=_actor(request), version=version, **data)
-        return self._show(target)
+        targets.update_target(target, by=actor(request), version=version, **data)
+        return self.show(target)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         target = self._kept()
-        targets.delete_target(target, by=_actor(request))
+        targets.delete_target(target, by=actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -326,8 +257,8 @@ class TargetViewSet(viewsets.ReadOnlyModelViewSet):
         responses={
             200: InvestmentTargetImportResultSerializer,
             400: InvestmentTargetImportErrorsSerializer,
-            403: ERRORS_403,
-            409: ERRORS_409,
+            403: ERRORS.forbidden,
+            409: ERRORS.stale,
         },
     )
     @action(
@@ -340,13 +271,9 @@ class TargetViewSet(viewsets.ReadOnlyModelViewSet):
         pagination_class=None,
     )
     def import_file(self, request: Request) -> Response:
-        user = _actor(request)
-        serializer = InvestmentTargetImportSerializer(
-            data=request.data, context=self.get_serializer_context()
-        )
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        zone = _zone_for(user, data)
+        user = actor(request)
+        data = self.validated(InvestmentTargetImportSerializer)
+        zone = zone_or_only(user, data.get("zone"), several=SEVERAL_ZONES)
         try:
             result = targets_import.import_targets(upload=data["file"], zone=zone, by=user)
         except targets_import.TargetRowsInvalid as exc:

@@ -4,68 +4,36 @@ acceleration report (行政审批加速度) — who may, and who may not."""
 
 from __future__ import annotations
 
-import importlib
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from guanjia.core.errors import Conflict, NotAllowed, ServiceError
 from guanjia.core.models import AuditRecord
 from guanjia.investment import approvals, projects
-from guanjia.investment.models import ApprovalItem, ApprovalTemplateItem, Project, ProjectType, Stage
-from guanjia.investment.tests.helpers import make_promoter
+from guanjia.investment.models import ApprovalItem, Project, ProjectType, Stage
+from guanjia.investment.tests.helpers import make_promoter, new_project, signed_project
 
-pytestmark = pytest.mark.django_db
-
-BJ = ZoneInfo("Asia/Shanghai")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_2026_11_20", "approval_templates")]
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(datetime(2026, 11, 20, 10, 0, tzinfo=BJ), tick=False):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def templates(db):
-    seeded = importlib.import_module("guanjia.investment.migrations.0002_approval_templates")
-    for project_type, rows in seeded.TEMPLATES.items():
-        for position, (name, statutory, promised) in enumerate(rows, start=1):
-            ApprovalTemplateItem.objects.get_or_create(
-                project_type=project_type,
-                name=name,
-                defaults={"statutory_days": statutory, "promised_days": promised, "position": position},
-            )
-    return seeded.TEMPLATES
-
-
-def signed(cast, zone=None, by=None, name="储能电站项目", project_type=ProjectType.INDUSTRIAL) -> Project:
-    by = by or cast.promoter_a
-    project = projects.create_project(
-        zone=zone or cast.zone_a,
-        name=name,
-        owner=by,
-        by=by,
-        project_type=project_type,
-        investment_planned=Decimal("1000"),
-        on=date(2026, 9, 1),
+def signed(cast, name="储能电站项目", **fields) -> Project:
+    """An industrial project of 1,000 万元 signed on 2026-09-10: its checklist's deadlines run from there."""
+    fields.setdefault("project_type", ProjectType.INDUSTRIAL)
+    return signed_project(
+        cast, name, investment_planned=Decimal("1000"), signed_on=date(2026, 9, 10), **fields
     )
-    return projects.advance_project(project, to=Stage.SIGNED, on=date(2026, 9, 10), by=by)
 
 
 def item(project: Project, name: str) -> ApprovalItem:
     return ApprovalItem.objects.get(project=project, name=name)
 
 
-def test_the_checklist_appears_at_signing_with_the_templates_items(cast, templates):
-    project = projects.create_project(
-        zone=cast.zone_a,
-        name="服务业项目",
-        owner=cast.promoter_a,
-        by=cast.promoter_a,
+def test_the_checklist_appears_at_signing_with_the_templates_items(cast, approval_templates):
+    project = new_project(
+        cast,
+        "服务业项目",
         project_type=ProjectType.SERVICE,
         investment_planned=Decimal("1"),
         on=date(2026, 9, 1),
@@ -78,7 +46,7 @@ def test_the_checklist_appears_at_signing_with_the_templates_items(cast, templat
     rows = list(
         ApprovalItem.objects.filter(project=project).values_list("name", "statutory_days", "promised_days")
     )
-    assert rows == list(templates["service"])
+    assert rows == list(approval_templates["service"])
 
 
 def test_started_before_national_day_holidays_are_skipped_and_the_adjusted_saturday_counts(cast):
@@ -175,13 +143,7 @@ def test_a_custom_item_is_added_with_its_days(cast):
         approvals.add_item(
             project, name="水土保持方案审批", statutory_days=20, promised_days=8, by=cast.promoter_a
         )
-    unsigned = projects.create_project(
-        zone=cast.zone_a,
-        name="谋划项目",
-        owner=cast.promoter_a,
-        by=cast.promoter_a,
-        investment_planned=Decimal("1"),
-    )
+    unsigned = new_project(cast, "谋划项目", investment_planned=Decimal("1"))
     with pytest.raises(ServiceError, match="项目签约后"):
         approvals.add_item(unsigned, name="某审批", statutory_days=5, promised_days=2, by=cast.promoter_a)
     with pytest.raises(NotAllowed):

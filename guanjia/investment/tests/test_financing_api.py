@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from guanjia.investment import financing
 from guanjia.investment.access import today
 from guanjia.investment.models import FinancingNeed, FinancingNeedStatus, Fund, Roadshow
+from guanjia.investment.tests.helpers import need_fields
 from guanjia.investment.tests.test_financing_matching import Scene, make_fund, make_need
 
 pytestmark = pytest.mark.django_db
@@ -18,17 +18,6 @@ NEEDS = "/api/investment/financing-needs/"
 FUNDS = "/api/investment/funds/"
 ROADSHOWS = "/api/investment/roadshows/"
 OUTCOMES = "/api/investment/financing-outcomes/"
-
-
-def body(**fields) -> dict:
-    return {
-        "amount": "800.00",
-        "kind": "equity",
-        "stage": "early",
-        "purpose": "研发中心建设",
-        "needed_by": (today() + timedelta(days=30)).isoformat(),
-        **fields,
-    }
 
 
 def ids(response) -> set[int]:
@@ -59,7 +48,7 @@ def test_an_enterprise_user_lists_only_its_own_enterprises_needs(cast, login, pr
 
 def test_an_enterprise_user_posts_edits_and_withdraws_its_need(cast, login):
     client = login(cast.ent_user_a1)
-    created = client.post(NEEDS, body(), content_type="application/json")
+    created = client.post(NEEDS, need_fields(), content_type="application/json")
     assert created.status_code == 201, created.json()
     need = created.json()
     assert (need["enterprise"], need["status"], need["amount"], need["raised"]) == (
@@ -96,34 +85,38 @@ def test_an_enterprise_user_posts_edits_and_withdraws_its_need(cast, login):
 
 @pytest.mark.parametrize("amount", ["0", "-1"])
 def test_the_api_refuses_a_non_positive_amount_naming_the_field(cast, login, amount):
-    response = login(cast.ent_user_a1).post(NEEDS, body(amount=amount), content_type="application/json")
+    response = login(cast.ent_user_a1).post(
+        NEEDS, need_fields(amount=amount), content_type="application/json"
+    )
     assert response.status_code == 400 and "融资金额" in response.json()["detail"]
     assert not FinancingNeed.objects.exists()
 
 
 def test_an_enterprise_user_cannot_post_for_another_enterprise(cast, login):
     response = login(cast.ent_user_a1).post(
-        NEEDS, body(enterprise=cast.ent_a2.pk), content_type="application/json"
+        NEEDS, need_fields(enterprise=cast.ent_a2.pk), content_type="application/json"
     )
     assert response.status_code == 400 and "enterprise" in response.json()
     assert not FinancingNeed.objects.exists()
 
 
 def test_a_promoter_must_name_the_enterprise_and_a_leader_cannot_post(cast, login):
-    assert login(cast.promoter_a).post(NEEDS, body(), content_type="application/json").status_code == 400
+    assert (
+        login(cast.promoter_a).post(NEEDS, need_fields(), content_type="application/json").status_code == 400
+    )
     created = login(cast.promoter_a).post(
-        NEEDS, body(enterprise=cast.ent_a2.pk), content_type="application/json"
+        NEEDS, need_fields(enterprise=cast.ent_a2.pk), content_type="application/json"
     )
     assert created.status_code == 201
     assert (
         login(cast.leader_a)
-        .post(NEEDS, body(enterprise=cast.ent_a2.pk), content_type="application/json")
+        .post(NEEDS, need_fields(enterprise=cast.ent_a2.pk), content_type="application/json")
         .status_code
         == 403
     )
     assert (
         login(cast.steward_a)
-        .post(NEEDS, body(enterprise=cast.ent_a1.pk), content_type="application/json")
+        .post(NEEDS, need_fields(enterprise=cast.ent_a1.pk), content_type="application/json")
         .status_code
         == 403
     )

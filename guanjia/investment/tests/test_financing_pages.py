@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,20 +11,10 @@ from guanjia.enterprises.models import EnterpriseMembership
 from guanjia.investment import financing
 from guanjia.investment.access import today
 from guanjia.investment.models import FinancingNeed, FinancingNeedStatus, FinancingOutcome, Fund, Roadshow
+from guanjia.investment.tests.helpers import need_fields
 from guanjia.investment.tests.test_financing_matching import Scene, make_fund, make_need
 
 pytestmark = pytest.mark.django_db
-
-
-def need_form(**fields) -> dict:
-    return {
-        "amount": "800",
-        "kind": "equity",
-        "stage": "early",
-        "purpose": "研发中心建设",
-        "needed_by": (today() + timedelta(days=30)).isoformat(),
-        **fields,
-    }
 
 
 def text(response) -> str:
@@ -74,7 +63,7 @@ def test_an_enterprise_user_posts_a_need_from_the_portal(cast, login):
     page = text(client.get(reverse("investment:my-need-new")))
     assert 'type="hidden" name="enterprise"' in page  # one enterprise: nothing to choose
 
-    response = client.post(reverse("investment:my-need-new"), need_form(enterprise=cast.ent_a1.pk))
+    response = client.post(reverse("investment:my-need-new"), need_fields(enterprise=cast.ent_a1.pk))
 
     need = FinancingNeed.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse(
@@ -85,7 +74,7 @@ def test_an_enterprise_user_posts_a_need_from_the_portal(cast, login):
 
 def test_an_enterprise_user_cannot_post_for_an_enterprise_it_does_not_belong_to(cast, login):
     response = login(cast.ent_user_a1).post(
-        reverse("investment:my-need-new"), need_form(enterprise=cast.ent_a2.pk)
+        reverse("investment:my-need-new"), need_fields(enterprise=cast.ent_a2.pk)
     )
     assert response.status_code == 200 and "enterprise" in response.context["form"].errors
     assert not FinancingNeed.objects.exists()
@@ -96,14 +85,14 @@ def test_an_enterprise_user_of_several_enterprises_chooses_which(cast, login):
     client = login(cast.ent_user_a1)
     page = text(client.get(reverse("investment:my-need-new")))
     assert '<select name="enterprise"' in page and cast.ent_b1.name in page
-    client.post(reverse("investment:my-need-new"), need_form(enterprise=cast.ent_b1.pk))
+    client.post(reverse("investment:my-need-new"), need_fields(enterprise=cast.ent_b1.pk))
     assert FinancingNeed.objects.get().enterprise == cast.ent_b1
 
 
 @pytest.mark.parametrize("amount", ["0", "-5"])
 def test_the_amount_must_be_positive_and_the_message_names_the_field(cast, login, amount):
     response = login(cast.ent_user_a1).post(
-        reverse("investment:my-need-new"), need_form(enterprise=cast.ent_a1.pk, amount=amount)
+        reverse("investment:my-need-new"), need_fields(enterprise=cast.ent_a1.pk, amount=amount)
     )
     assert response.status_code == 200
     assert "融资金额（万元）：必须大于 0" in text(response)
@@ -112,7 +101,7 @@ def test_the_amount_must_be_positive_and_the_message_names_the_field(cast, login
 
 def test_a_need_in_the_past_is_refused_naming_the_field(cast, login):
     response = login(cast.ent_user_a1).post(
-        reverse("investment:my-need-new"), need_form(enterprise=cast.ent_a1.pk, needed_by="2001-01-01")
+        reverse("investment:my-need-new"), need_fields(enterprise=cast.ent_a1.pk, needed_by="2001-01-01")
     )
     assert "需求时间：不能早于今天" in text(response)
     assert not FinancingNeed.objects.exists()
@@ -123,7 +112,7 @@ def test_the_enterprise_edits_and_withdraws_its_need_and_a_withdrawn_need_cannot
     client = login(cast.ent_user_a1)
     edit = reverse("investment:my-need-edit", args=[need.pk])
 
-    client.post(edit, need_form(amount="1200", version=need.version))
+    client.post(edit, need_fields(amount="1200", version=need.version))
     need.refresh_from_db()
     assert need.amount == Decimal("1200")
     client.post(reverse("investment:my-need-withdraw", args=[need.pk]), {"version": need.version})
@@ -132,7 +121,7 @@ def test_the_enterprise_edits_and_withdraws_its_need_and_a_withdrawn_need_cannot
 
     page = client.get(edit, follow=True)
     assert "该融资需求已撤回，不能修改" in text(page)
-    response = client.post(edit, need_form(amount="1", version=need.version), follow=True)
+    response = client.post(edit, need_fields(amount="1", version=need.version), follow=True)
     assert "该融资需求已撤回，不能修改" in text(response)
     need.refresh_from_db()
     assert need.amount == Decimal("1200")
@@ -301,9 +290,9 @@ def test_a_promoter_records_a_need_for_an_enterprise_from_its_page(cast, login):
     assert f"{reverse('investment:needs')}?enterprise={cast.ent_a1.pk}" in detail
     page = client.get(reverse("investment:need-new"), {"enterprise": cast.ent_a2.pk})
     assert page.context["form"]["enterprise"].value() == cast.ent_a2.pk
-    client.post(reverse("investment:need-new"), need_form(enterprise=cast.ent_a2.pk))
+    client.post(reverse("investment:need-new"), need_fields(enterprise=cast.ent_a2.pk))
     assert FinancingNeed.objects.get().enterprise == cast.ent_a2
-    response = client.post(reverse("investment:need-new"), need_form(enterprise=cast.ent_b1.pk))
+    response = client.post(reverse("investment:need-new"), need_fields(enterprise=cast.ent_b1.pk))
     assert "enterprise" in response.context["form"].errors  # not of its zone
 
 

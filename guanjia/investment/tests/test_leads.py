@@ -19,18 +19,8 @@ S = LeadStatus
 
 
 @pytest.fixture
-def chain(cast):
-    return make_chain(cast.zone_a, cast.promoter_a)
-
-
-@pytest.fixture
-def target(cast, chain):
-    """A target of zone A's library that covers one link, 电芯."""
-    return make_target(cast.zone_a, "示例电池股份有限公司", node(chain, "电芯"))
-
-
-@pytest.fixture
 def lead(cast, target):
+    """A bare lead of zone A's promoter: no contact, no link (the shared fixture has both)."""
     return make_lead(target, cast.promoter_a)
 
 

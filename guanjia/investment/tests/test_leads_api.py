@@ -14,23 +14,6 @@ S = LeadStatus
 LEADS = "/api/investment/leads/"
 
 
-@pytest.fixture
-def chain(cast):
-    return make_chain(cast.zone_a, cast.promoter_a)
-
-
-@pytest.fixture
-def target(cast, chain):
-    return make_target(cast.zone_a, "示例电池股份有限公司", node(chain, "电芯"))
-
-
-@pytest.fixture
-def lead(cast, chain, target):
-    lead = make_lead(target, cast.promoter_a, node=node(chain, "电芯"))
-    LeadContact.objects.create(lead=lead, name="李总", phone="13912345678")
-    return lead
-
-
 def url(lead: Lead, tail: str = "") -> str:
     return f"{LEADS}{lead.pk}/{tail}"
 

@@ -17,23 +17,6 @@ from guanjia.investment.tests.helpers import make_chain, make_lead, make_promote
 S = LeadStatus
 
 
-@pytest.fixture
-def chain(cast):
-    return make_chain(cast.zone_a, cast.promoter_a)
-
-
-@pytest.fixture
-def target(cast, chain):
-    return make_target(cast.zone_a, "示例电池股份有限公司", node(chain, "电芯"))
-
-
-@pytest.fixture
-def lead(cast, chain, target):
-    lead = make_lead(target, cast.promoter_a, summary="拟建电芯产线", node=node(chain, "电芯"))
-    LeadContact.objects.create(lead=lead, name="李总", position="投资总监", phone="13912345678")
-    return lead
-
-
 def _detail(lead: Lead) -> str:
     return reverse("investment:lead", args=[lead.pk])
 

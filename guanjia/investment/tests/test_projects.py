@@ -4,7 +4,6 @@ and registration as an enterprise of the zone's registry with a steward."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -18,7 +17,6 @@ from guanjia.enterprises.models import Enterprise, StewardAssignment
 from guanjia.investment import projects
 from guanjia.investment.models import (
     ApprovalItem,
-    ApprovalTemplateItem,
     LeadStatus,
     Project,
     ProjectEvent,
@@ -28,7 +26,14 @@ from guanjia.investment.models import (
     ProjectType,
     Stage,
 )
-from guanjia.investment.tests.helpers import make_chain, make_lead, make_target, node
+from guanjia.investment.tests.helpers import (
+    make_chain,
+    make_lead,
+    make_target,
+    new_project,
+    node,
+    signed_project,
+)
 from guanjia.testing import USCC_A1
 
 pytestmark = pytest.mark.django_db
@@ -44,30 +49,9 @@ def frozen():
         yield
 
 
-@pytest.fixture
-def templates():
-    """The approval templates of migration 0002 (a transactional test elsewhere may have flushed them)."""
-    seeded = importlib.import_module("guanjia.investment.migrations.0002_approval_templates")
-    for project_type, rows in seeded.TEMPLATES.items():
-        for position, (name, statutory, promised) in enumerate(rows, start=1):
-            ApprovalTemplateItem.objects.get_or_create(
-                project_type=project_type,
-                name=name,
-                defaults={"statutory_days": statutory, "promised_days": promised, "position": position},
-            )
-    return seeded.TEMPLATES
-
-
-def new_project(cast, **fields) -> Project:
-    fields.setdefault("name", "储能电站项目")
-    fields.setdefault("investment_planned", Decimal("50000"))
-    fields.setdefault("on", date(2026, 9, 1))
-    return projects.create_project(zone=cast.zone_a, owner=cast.promoter_a, by=cast.promoter_a, **fields)
-
-
-def signed_project(cast, on: date = date(2026, 10, 20), **fields) -> Project:
-    project = new_project(cast, **fields)
-    return projects.advance_project(project, to=Stage.SIGNED, on=on, by=cast.promoter_a, event="秋季招商大会")
+def signed_at_the_fair(cast, **fields) -> Project:
+    """Signed on 2026-10-20 at 秋季招商大会."""
+    return signed_project(cast, signed_on=date(2026, 10, 20), event="秋季招商大会", **fields)
 
 
 def reached(project: Project) -> dict[str, date | None]:
@@ -209,7 +193,7 @@ def test_only_a_promoter_of_the_zone_creates_projects(cast, promoter_b):
 # --- stage moves ----------------------------------------------------------------------------------------------
 
 
-def test_advance_moves_forward_and_skipped_stages_take_the_same_date(cast, templates):
+def test_advance_moves_forward_and_skipped_stages_take_the_same_date(cast, approval_templates):
     project = new_project(cast)
 
     projects.advance_project(project, to=Stage.STARTED, on=date(2026, 10, 28), by=cast.promoter_a)
@@ -223,7 +207,7 @@ def test_advance_moves_forward_and_skipped_stages_take_the_same_date(cast, templ
     assert list(ProjectSigning.objects.filter(project=project).values_list("event", flat=True)) == [
         "直接签约"
     ]
-    assert ApprovalItem.objects.filter(project=project).count() == len(templates["industrial"])
+    assert ApprovalItem.objects.filter(project=project).count() == len(approval_templates["industrial"])
     audit = AuditRecord.objects.get(action="investment.project_advance", object_id=str(project.pk))
     assert audit.detail["from"] == Stage.PLANNING and audit.detail["to"] == Stage.STARTED
 
@@ -251,7 +235,7 @@ def test_advance_dates_are_neither_in_the_future_nor_before_the_previous_stage(c
     assert Project.objects.get(pk=project.pk).stage == Stage.NEGOTIATING
 
 
-def test_reaching_signed_creates_the_signing_and_the_checklist_of_the_projects_type(cast, templates):
+def test_reaching_signed_creates_the_signing_and_the_checklist_of_the_projects_type(cast, approval_templates):
     project = new_project(cast, project_type=ProjectType.RESEARCH)
     assert not ApprovalItem.objects.filter(project=project).exists()
 
@@ -264,7 +248,7 @@ def test_reaching_signed_creates_the_signing_and_the_checklist_of_the_projects_t
     names = list(
         ApprovalItem.objects.filter(project=project).order_by("position").values_list("name", flat=True)
     )
-    assert names == [name for name, _s, _p in templates["research"]]
+    assert names == [name for name, _s, _p in approval_templates["research"]]
     item = ApprovalItem.objects.get(project=project, name="环境影响评价审批")
     assert (item.statutory_days, item.promised_days, item.started_on) == (30, 15, None)
 
@@ -281,8 +265,8 @@ def test_a_stale_advance_loses_with_a_conflict(cast):
     assert not ProjectSigning.objects.filter(project=project).exists()
 
 
-def test_a_correction_goes_back_with_a_reason_clears_later_dates_and_is_audited(cast, templates):
-    project = signed_project(cast)
+def test_a_correction_goes_back_with_a_reason_clears_later_dates_and_is_audited(cast, approval_templates):
+    project = signed_at_the_fair(cast)
     projects.advance_project(project, to=Stage.STARTED, on=date(2026, 10, 25), by=cast.promoter_a)
 
     with pytest.raises(ServiceError, match="^更正原因：不能为空"):
@@ -318,14 +302,14 @@ def test_a_correction_goes_back_with_a_reason_clears_later_dates_and_is_audited(
     )
 
 
-def test_advancing_again_after_a_correction_keeps_one_checklist(cast, templates):
-    project = signed_project(cast)
+def test_advancing_again_after_a_correction_keeps_one_checklist(cast, approval_templates):
+    project = signed_at_the_fair(cast)
     projects.correct_project(project, to=Stage.NEGOTIATING, reason="误录", by=cast.promoter_a)
     projects.advance_project(
         project, to=Stage.SIGNED, on=date(2026, 10, 30), by=cast.promoter_a, event="秋季招商大会"
     )
 
-    assert ApprovalItem.objects.filter(project=project).count() == len(templates["industrial"])
+    assert ApprovalItem.objects.filter(project=project).count() == len(approval_templates["industrial"])
     assert ProjectSigning.objects.filter(project=project).count() == 1
     assert reached(project)[Stage.SIGNED] == date(2026, 10, 30)
 
@@ -333,8 +317,8 @@ def test_advancing_again_after_a_correction_keeps_one_checklist(cast, templates)
 # --- counting: once per project, increments only ---------------------------------------------------------------
 
 
-def test_a_project_at_two_signing_events_counts_once(cast, templates):
-    project = signed_project(cast, investment_planned=Decimal("50000"))
+def test_a_project_at_two_signing_events_counts_once(cast, approval_templates):
+    project = signed_at_the_fair(cast, investment_planned=Decimal("50000"))
     projects.add_signing(project, event="2026 云签约", signed_on=date(2026, 10, 28), by=cast.promoter_a)
     projects.add_signing(project, event="长三角招商大会", signed_on=date(2026, 11, 1), by=cast.promoter_a)
 
@@ -348,9 +332,9 @@ def test_a_project_at_two_signing_events_counts_once(cast, templates):
     )
 
 
-def test_a_capital_increase_counts_only_its_increment(cast, templates):
-    signed_project(cast, investment_planned=Decimal("50000"))
-    signed_project(
+def test_a_capital_increase_counts_only_its_increment(cast, approval_templates):
+    signed_at_the_fair(cast, investment_planned=Decimal("50000"))
+    signed_at_the_fair(
         cast,
         name="示例智能制造增资扩股项目",
         kind=ProjectKind.CAPITAL_INCREASE,
@@ -366,19 +350,19 @@ def test_a_capital_increase_counts_only_its_increment(cast, templates):
     )
 
 
-def test_a_signing_event_is_for_signed_projects_and_named_once(cast, templates):
+def test_a_signing_event_is_for_signed_projects_and_named_once(cast, approval_templates):
     project = new_project(cast)
     with pytest.raises(ServiceError, match="项目签约后才能登记签约活动"):
         projects.add_signing(project, event="云签约", signed_on=TODAY, by=cast.promoter_a)
-    signed = signed_project(cast, name="另一个项目")
+    signed = signed_at_the_fair(cast, name="另一个项目")
     with pytest.raises(ServiceError, match="已登记过“秋季招商大会”"):
         projects.add_signing(signed, event="秋季招商大会", signed_on=TODAY, by=cast.promoter_a)
     with pytest.raises(NotAllowed):
         projects.add_signing(signed, event="云签约", signed_on=TODAY, by=cast.leader_a)
 
 
-def test_arrivals_add_up_and_may_exceed_the_counted_investment(cast, templates):
-    project = signed_project(cast, investment_planned=Decimal("100"))
+def test_arrivals_add_up_and_may_exceed_the_counted_investment(cast, approval_templates):
+    project = signed_at_the_fair(cast, investment_planned=Decimal("100"))
     projects.record_arrival(project, amount=Decimal("60"), arrived_on=date(2026, 10, 25), by=cast.promoter_a)
     projects.record_arrival(project, amount=Decimal("70"), arrived_on=date(2026, 11, 1), by=cast.promoter_a)
 
@@ -446,8 +430,8 @@ def test_update_is_optimistic_and_keeps_the_increment_rule(cast):
 # --- registration ----------------------------------------------------------------------------------------------------
 
 
-def test_a_signed_project_registers_as_an_enterprise_with_a_steward(cast, templates):
-    project = signed_project(cast)
+def test_a_signed_project_registers_as_an_enterprise_with_a_steward(cast, approval_templates):
+    project = signed_at_the_fair(cast)
 
     enterprise = projects.register_project_enterprise(
         project, uscc=NEW_USCC, name="示例储能科技有限公司", by=cast.promoter_a
@@ -466,8 +450,8 @@ def test_a_signed_project_registers_as_an_enterprise_with_a_steward(cast, templa
     ).exists()
 
 
-def test_registration_takes_the_named_steward(cast, templates):
-    project = signed_project(cast)
+def test_registration_takes_the_named_steward(cast, approval_templates):
+    project = signed_at_the_fair(cast)
     enterprise = projects.register_project_enterprise(
         project, uscc=NEW_USCC, name="示例储能科技有限公司", steward=cast.steward_a, by=cast.promoter_a
     )
@@ -477,9 +461,9 @@ def test_registration_takes_the_named_steward(cast, templates):
 
 
 def test_registration_refuses_bad_codes_other_zones_stewards_and_unsigned_or_increase_projects(
-    cast, templates
+    cast, approval_templates
 ):
-    project = signed_project(cast)
+    project = signed_at_the_fair(cast)
     with pytest.raises(projects.UsccInvalid, match="18 位"):
         projects.register_project_enterprise(project, uscc="9111", name="示例", by=cast.promoter_a)
     with pytest.raises(projects.UsccInvalid, match="已登记"):
@@ -494,7 +478,7 @@ def test_registration_refuses_bad_codes_other_zones_stewards_and_unsigned_or_inc
         projects.register_project_enterprise(
             new_project(cast), uscc=NEW_USCC, name="示例", by=cast.promoter_a
         )
-    increase = signed_project(
+    increase = signed_at_the_fair(
         cast,
         name="增资项目",
         kind=ProjectKind.CAPITAL_INCREASE,

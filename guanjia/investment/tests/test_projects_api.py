@@ -4,55 +4,20 @@ registration, agent, approval start/finish, the acceleration report — and who 
 
 from __future__ import annotations
 
-import importlib
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from guanjia.enterprises.models import Enterprise
 from guanjia.investment import projects
-from guanjia.investment.models import ApprovalItem, ApprovalTemplateItem, LeadStatus, Project, Stage
-from guanjia.investment.tests.helpers import make_lead, make_target
+from guanjia.investment.models import ApprovalItem, LeadStatus, Project, Stage
+from guanjia.investment.tests.helpers import make_lead, make_target, new_project, signed_project
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_2026_11_20", "approval_templates")]
 
-BJ = ZoneInfo("Asia/Shanghai")
 NEW_USCC = "91110000802100433B"
 BASE = "/api/investment/projects/"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(datetime(2026, 11, 20, 10, 0, tzinfo=BJ), tick=False):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def templates(db):
-    seeded = importlib.import_module("guanjia.investment.migrations.0002_approval_templates")
-    for project_type, rows in seeded.TEMPLATES.items():
-        for position, (name, statutory, promised) in enumerate(rows, start=1):
-            ApprovalTemplateItem.objects.get_or_create(
-                project_type=project_type,
-                name=name,
-                defaults={"statutory_days": statutory, "promised_days": promised, "position": position},
-            )
-
-
-def make(cast, name="储能电站项目", **fields) -> Project:
-    fields.setdefault("investment_planned", Decimal("50000"))
-    fields.setdefault("on", date(2026, 9, 1))
-    return projects.create_project(
-        zone=cast.zone_a, name=name, owner=cast.promoter_a, by=cast.promoter_a, **fields
-    )
-
-
-def signed(cast, name="储能电站项目", **fields) -> Project:
-    project = make(cast, name, **fields)
-    return projects.advance_project(project, to=Stage.SIGNED, on=date(2026, 10, 10), by=cast.promoter_a)
 
 
 def post(client, path: str, body: dict):
@@ -60,8 +25,8 @@ def post(client, path: str, body: dict):
 
 
 def test_list_filters_and_detail(cast, login):
-    late = make(cast, "逾期项目", promised={Stage.NEGOTIATING: date(2026, 11, 1)})
-    deal = signed(cast, "已签约项目")
+    late = new_project(cast, "逾期项目", promised={Stage.NEGOTIATING: date(2026, 11, 1)})
+    deal = signed_project(cast, "已签约项目")
     projects.record_arrival(deal, amount=Decimal("100"), arrived_on=date(2026, 11, 1), by=cast.promoter_a)
     client = login(cast.leader_a)
 
@@ -82,7 +47,7 @@ def test_list_filters_and_detail(cast, login):
 
 
 def test_scope_and_roles(cast, login, promoter_b):
-    project = make(cast)
+    project = new_project(cast)
     assert login(promoter_b).get(f"{BASE}{project.pk}/").status_code == 404
     assert login(promoter_b).get(BASE).json()["count"] == 0
     for who in (cast.steward_a, cast.ent_user_a1, cast.sysadmin):
@@ -161,7 +126,7 @@ def test_create_directly_and_from_a_lead_once(cast, login):
 
 
 def test_partial_update_needs_the_version(cast, login):
-    project = make(cast)
+    project = new_project(cast)
     client = login(cast.promoter_a)
     response = client.patch(
         f"{BASE}{project.pk}/", {"land_mu": "99", "version": 1}, content_type="application/json"
@@ -178,7 +143,7 @@ def test_partial_update_needs_the_version(cast, login):
 
 
 def test_advance_correct_signings_arrivals_agent_register(cast, login):
-    project = make(cast)
+    project = new_project(cast)
     client = login(cast.promoter_a)
 
     advanced = post(
@@ -224,7 +189,7 @@ def test_advance_correct_signings_arrivals_agent_register(cast, login):
 
 
 def test_approval_items_start_finish_and_acceleration(cast, login, promoter_b):
-    project = signed(cast)
+    project = signed_project(cast)
     item = ApprovalItem.objects.get(project=project, name="建筑工程施工许可证")
     client = login(cast.promoter_a)
 

@@ -4,13 +4,10 @@ not: another zone's promoter (404), the leader on writes (403), stewards and ent
 
 from __future__ import annotations
 
-import importlib
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from guanjia.core.models import AuditRecord
@@ -18,50 +15,24 @@ from guanjia.enterprises.models import Enterprise
 from guanjia.investment import approvals, projects
 from guanjia.investment.models import (
     ApprovalItem,
-    ApprovalTemplateItem,
     CapitalArrival,
     LeadStatus,
     Project,
     ProjectSigning,
     Stage,
 )
-from guanjia.investment.tests.helpers import make_chain, make_lead, make_target, node
+from guanjia.investment.tests.helpers import (
+    make_chain,
+    make_lead,
+    make_target,
+    new_project,
+    node,
+    signed_project,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_2026_11_20", "approval_templates")]
 
-BJ = ZoneInfo("Asia/Shanghai")
 NEW_USCC = "91110000802100433B"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(datetime(2026, 11, 20, 10, 0, tzinfo=BJ), tick=False):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def templates(db):
-    seeded = importlib.import_module("guanjia.investment.migrations.0002_approval_templates")
-    for project_type, rows in seeded.TEMPLATES.items():
-        for position, (name, statutory, promised) in enumerate(rows, start=1):
-            ApprovalTemplateItem.objects.get_or_create(
-                project_type=project_type,
-                name=name,
-                defaults={"statutory_days": statutory, "promised_days": promised, "position": position},
-            )
-
-
-def make(cast, name="储能电站项目", **fields) -> Project:
-    fields.setdefault("investment_planned", Decimal("50000"))
-    fields.setdefault("on", date(2026, 9, 1))
-    return projects.create_project(
-        zone=cast.zone_a, name=name, owner=cast.promoter_a, by=cast.promoter_a, **fields
-    )
-
-
-def signed(cast, name="储能电站项目", **fields) -> Project:
-    project = make(cast, name, **fields)
-    return projects.advance_project(project, to=Stage.SIGNED, on=date(2026, 10, 10), by=cast.promoter_a)
 
 
 def url(name: str, *args) -> str:
@@ -72,9 +43,9 @@ def url(name: str, *args) -> str:
 
 
 def test_the_list_shows_stage_counts_and_filters_overdue_projects(cast, login):
-    late = make(cast, "逾期项目", promised={Stage.NEGOTIATING: date(2026, 11, 1)})
-    signed(cast, "已签约项目")
-    make(cast, "谋划项目")
+    late = new_project(cast, "逾期项目", promised={Stage.NEGOTIATING: date(2026, 11, 1)})
+    signed_project(cast, "已签约项目")
+    new_project(cast, "谋划项目")
 
     client = login(cast.leader_a)
     html = client.get(url("projects")).content.decode()
@@ -99,17 +70,17 @@ def test_the_list_shows_stage_counts_and_filters_overdue_projects(cast, login):
 
 def test_the_list_costs_the_same_queries_for_more_projects(cast, login, django_assert_max_num_queries):
     for n in range(3):
-        signed(cast, f"项目{n}")
+        signed_project(cast, f"项目{n}")
     client = login(cast.promoter_a)
     client.get(url("projects"))
     for n in range(3, 12):
-        signed(cast, f"项目{n}")
+        signed_project(cast, f"项目{n}")
     with django_assert_max_num_queries(14):
         assert client.get(url("projects")).status_code == 200
 
 
 def test_the_list_and_pages_are_for_the_zones_promoters_and_leaders(cast, login, promoter_b):
-    project = make(cast)
+    project = new_project(cast)
     for who in (cast.steward_a, cast.ent_user_a1, cast.dispatcher_a, cast.sysadmin):
         client = login(who)
         assert client.get(url("projects")).status_code == 403
@@ -199,7 +170,7 @@ def test_a_capital_increase_is_entered_with_the_enterprises_code(cast, login):
 
 
 def test_the_leader_may_not_create_or_edit(cast, login):
-    project = make(cast)
+    project = new_project(cast)
     client = login(cast.leader_a)
     assert client.get(url("project-new")).status_code == 403
     assert client.post(url("project-new"), {"name": "x"}).status_code == 403
@@ -207,7 +178,7 @@ def test_the_leader_may_not_create_or_edit(cast, login):
 
 
 def test_the_edit_page_saves_with_the_version_read(cast, login):
-    project = make(cast)
+    project = new_project(cast)
     client = login(cast.promoter_a)
     form = client.get(url("project-edit", project.pk)).context["form"]
     data = {name: form[name].value() or "" for name in form.fields}
@@ -226,7 +197,7 @@ def test_the_edit_page_saves_with_the_version_read(cast, login):
 
 
 def test_the_project_page_shows_the_timeline_figures_and_checklist(cast, login):
-    project = signed(cast, promised={Stage.STARTED: date(2026, 11, 1)})
+    project = signed_project(cast, promised={Stage.STARTED: date(2026, 11, 1)})
     projects.record_arrival(
         project, amount=Decimal("60000"), arrived_on=date(2026, 11, 1), by=cast.promoter_a
     )
@@ -245,7 +216,7 @@ def test_the_project_page_shows_the_timeline_figures_and_checklist(cast, login):
 
 
 def test_the_advance_form_offers_only_later_stages(cast, login):
-    project = signed(cast)
+    project = signed_project(cast)
     form = login(cast.promoter_a).get(url("project", project.pk)).context["advance_form"]
     assert [value for value, _label in form.fields["to"].choices] == [
         Stage.STARTED,
@@ -256,7 +227,7 @@ def test_the_advance_form_offers_only_later_stages(cast, login):
 
 
 def test_the_leader_reads_the_page_without_forms_and_may_not_write(cast, login):
-    project = signed(cast)
+    project = signed_project(cast)
     client = login(cast.leader_a)
     html = client.get(url("project", project.pk)).content.decode()
     assert 'data-testid="approval-checklist"' in html
@@ -276,7 +247,7 @@ def test_the_leader_reads_the_page_without_forms_and_may_not_write(cast, login):
 
 
 def test_another_zones_promoter_gets_404_on_every_write(cast, login, promoter_b):
-    project = signed(cast)
+    project = signed_project(cast)
     item = ApprovalItem.objects.filter(project=project).first()
     assert item is not None
     client = login(promoter_b)
@@ -292,7 +263,7 @@ def test_another_zones_promoter_gets_404_on_every_write(cast, login, promoter_b)
 
 
 def test_advance_and_correct_from_the_page(cast, login):
-    project = make(cast)
+    project = new_project(cast)
     client = login(cast.promoter_a)
 
     response = client.post(
@@ -330,7 +301,7 @@ def test_advance_and_correct_from_the_page(cast, login):
 
 
 def test_a_stale_advance_shows_the_fresh_page_with_the_reason(cast, login):
-    project = make(cast)
+    project = new_project(cast)
     projects.advance_project(project, to=Stage.NEGOTIATING, on=date(2026, 11, 1), by=cast.promoter_a)
     response = login(cast.promoter_a).post(
         url("project-advance", project.pk),
@@ -342,7 +313,7 @@ def test_a_stale_advance_shows_the_fresh_page_with_the_reason(cast, login):
 
 
 def test_signing_arrival_agent_promised_and_approval_forms(cast, login):
-    project = signed(cast)
+    project = signed_project(cast)
     client = login(cast.promoter_a)
 
     client.post(
@@ -377,7 +348,7 @@ def test_signing_arrival_agent_promised_and_approval_forms(cast, login):
 
 
 def test_start_and_finish_an_approval_from_the_page(cast, login):
-    project = signed(cast)
+    project = signed_project(cast)
     item = ApprovalItem.objects.get(project=project, name="建筑工程施工许可证")
     client = login(cast.promoter_a)
 
@@ -392,7 +363,7 @@ def test_start_and_finish_an_approval_from_the_page(cast, login):
 
 
 def test_registration_from_the_page_shows_code_errors_on_the_field(cast, login):
-    project = signed(cast)
+    project = signed_project(cast)
     client = login(cast.promoter_a)
 
     bad = client.post(
@@ -416,7 +387,7 @@ def test_registration_from_the_page_shows_code_errors_on_the_field(cast, login):
 
 
 def test_the_acceleration_report_defaults_to_this_year_and_shows_n(cast, login):
-    project = signed(cast)
+    project = signed_project(cast)
     item = ApprovalItem.objects.get(project=project, name="企业投资项目备案")
     approvals.start_item(item, on=date(2026, 11, 2), by=cast.promoter_a)
     approvals.finish_item(item, on=date(2026, 11, 3), by=cast.promoter_a)

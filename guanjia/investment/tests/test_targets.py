@@ -30,11 +30,6 @@ def wrong_check_digit(valid: str) -> str:
     return valid[:17] + ("1" if valid[17] != "1" else "2")
 
 
-@pytest.fixture
-def chain(cast):
-    return make_chain(cast.zone_a, cast.promoter_a)
-
-
 def _create(cast, name: str = "宁德示例锂电股份有限公司", **fields):
     return targets.create_target(zone=cast.zone_a, by=cast.promoter_a, name=name, **fields)
 

@@ -49,11 +49,6 @@ def csv_file(text: str, name: str = "targets.csv", encoding: str = "utf-8") -> S
     return SimpleUploadedFile(name, text.encode(encoding), content_type="text/csv")
 
 
-@pytest.fixture
-def chain(cast):
-    return make_chain(cast.zone_a, cast.promoter_a)
-
-
 def _import(cast, upload):
     return targets_import.import_targets(upload=upload, zone=cast.zone_a, by=cast.promoter_a)
 

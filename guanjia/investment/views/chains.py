@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
@@ -17,20 +16,25 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from guanjia.core.decorators import AuthedRequest, role_required
-from guanjia.core.errors import ServiceError
 from guanjia.core.forms import form_errors_message
-from guanjia.core.roles import Role
 from guanjia.enterprises.models import Enterprise
 from guanjia.investment import chains
 from guanjia.investment.access import may_keep
 from guanjia.investment.forms.chains import ChainForm, EnterpriseSearchForm, LeaderForm, NodeForm, PlaceForm
 from guanjia.investment.models import ChainNode, IndustryChain, NodePlacement, Segment
+from guanjia.investment.views.common import (
+    KEEPERS,
+    READERS,
+    post_action,
+    posted_version,
+    refusal_as_form_error,
+    refusal_as_message,
+    require_keeper,
+    version_shown,
+)
 
-READERS = (Role.PROMOTER, Role.LEADER)
-KEEPERS = (Role.PROMOTER,)
 SEARCH_RESULTS = 20
 NOT_KEEPER = gettext_lazy("只有本园区的招商专员可以修改产业链")
 
@@ -41,8 +45,7 @@ def _chain(request: AuthedRequest, pk: int) -> IndustryChain:
 
 def _kept_chain(request: AuthedRequest, pk: int) -> IndustryChain:
     chain = _chain(request, pk)
-    if not may_keep(request.user, chain.zone_id):
-        raise PermissionDenied(NOT_KEEPER)
+    require_keeper(request, chain.zone_id, NOT_KEEPER)
     return chain
 
 
@@ -54,8 +57,7 @@ def _node(request: AuthedRequest, pk: int) -> ChainNode:
 
 def _kept_node(request: AuthedRequest, pk: int) -> ChainNode:
     node = _node(request, pk)
-    if not may_keep(request.user, node.chain.zone_id):
-        raise PermissionDenied(NOT_KEEPER)
+    require_keeper(request, node.chain.zone_id, NOT_KEEPER)
     return node
 
 
@@ -64,18 +66,8 @@ def _kept_placement(request: AuthedRequest, pk: int) -> NodePlacement:
         NodePlacement.objects.visible_to(request.user).select_related("node__chain__zone", "enterprise"),
         pk=pk,
     )
-    if not may_keep(request.user, placement.node.chain.zone_id):
-        raise PermissionDenied(NOT_KEEPER)
+    require_keeper(request, placement.node.chain.zone_id, NOT_KEEPER)
     return placement
-
-
-def _posted_version(request: AuthedRequest) -> int | None:
-    """The chain version the user's page showed (a stale page is refused, not applied); None if absent."""
-    value = request.POST.get("version", "")
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return 0
 
 
 # --- the list -----------------------------------------------------------------------------------------
@@ -104,13 +96,10 @@ def chain_new(request: AuthedRequest) -> HttpResponse:
     form = ChainForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_as_form_error(form):
             chain = chains.create_chain(
                 zone=data["zone"], name=data["name"], description=data["description"], by=user
             )
-        except ServiceError as exc:
-            form.add_error(None, str(exc))
-        else:
             messages.success(request, _("已新建产业链“%(name)s”，请添加环节") % {"name": chain.name})
             return redirect("investment:chain", pk=chain.pk)
     return render(
@@ -127,17 +116,14 @@ def chain_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         form = ChainForm(request.POST, user=request.user, chain=chain)
         if form.is_valid():
             data = form.cleaned_data
-            try:
+            with refusal_as_form_error(form):
                 chains.update_chain(
                     chain,
                     by=request.user,
-                    version=data["version"] if data["version"] is not None else chain.version,
+                    version=version_shown(data, chain.version),
                     name=data["name"],
                     description=data["description"],
                 )
-            except ServiceError as exc:
-                form.add_error(None, str(exc))
-            else:
                 messages.success(request, _("已保存产业链“%(name)s”") % {"name": chain.name})
                 return redirect("investment:chain", pk=chain.pk)
     else:
@@ -232,11 +218,8 @@ def node_new(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = NodeForm(request.POST, chain=chain)
         if form.is_valid():
-            try:
+            with refusal_as_form_error(form):
                 node = chains.add_node(chain, by=request.user, **_node_values(form))
-            except ServiceError as exc:
-                form.add_error(None, str(exc))
-            else:
                 messages.success(request, _("已添加环节“%(name)s”") % {"name": node.name})
                 return redirect("investment:chain", pk=chain.pk)
     else:
@@ -256,13 +239,10 @@ def node_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = NodeForm(request.POST, chain=chain, node=node)
         if form.is_valid():
-            try:
+            with refusal_as_form_error(form):
                 chains.update_node(
                     node, by=request.user, version=form.cleaned_data["version"], **_node_values(form)
                 )
-            except ServiceError as exc:
-                form.add_error(None, str(exc))
-            else:
                 messages.success(request, _("已保存环节“%(name)s”") % {"name": node.name})
                 return redirect("investment:chain-node", pk=node.pk)
     else:
@@ -282,17 +262,14 @@ def node_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "investment/chains/node_form.html", context)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def node_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     node = _kept_node(request, pk)
-    try:
-        chains.remove_node(node, by=request.user, version=_posted_version(request))
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-        return redirect("investment:chain-node", pk=node.pk)
-    messages.success(request, _("已删除环节“%(name)s”") % {"name": node.name})
-    return redirect("investment:chain", pk=node.chain_id)
+    with refusal_as_message(request):
+        chains.remove_node(node, by=request.user, version=posted_version(request))
+        messages.success(request, _("已删除环节“%(name)s”") % {"name": node.name})
+        return redirect("investment:chain", pk=node.chain_id)
+    return redirect("investment:chain-node", pk=node.pk)
 
 
 @role_required(*READERS)
@@ -343,8 +320,7 @@ def node_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 # --- placements ---------------------------------------------------------------------------------------
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def node_place(request: AuthedRequest, pk: int) -> HttpResponse:
     node = _kept_node(request, pk)
     form = PlaceForm(request.POST, user=request.user)
@@ -352,27 +328,20 @@ def node_place(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.error(request, form_errors_message(form))
         return redirect("investment:chain-node", pk=node.pk)
     enterprise = form.cleaned_data["enterprise"]
-    try:
+    with refusal_as_message(request):
         chains.place_enterprise(node, enterprise, by=request.user, is_leader=form.cleaned_data["is_leader"])
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, _("已将“%(enterprise)s”列入本环节") % {"enterprise": enterprise.name})
     return redirect("investment:chain-node", pk=node.pk)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def placement_leader(request: AuthedRequest, pk: int) -> HttpResponse:
     placement = _kept_placement(request, pk)
     form = LeaderForm(request.POST)
     form.is_valid()  # an unchecked box is simply False
     is_leader = bool(form.cleaned_data.get("is_leader"))
-    try:
+    with refusal_as_message(request):
         chains.set_leader(placement, is_leader=is_leader, by=request.user)
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
         text = (
             _("已将“%(enterprise)s”设为龙头企业") if is_leader else _("已取消“%(enterprise)s”的龙头企业标记")
         )
@@ -380,15 +349,11 @@ def placement_leader(request: AuthedRequest, pk: int) -> HttpResponse:
     return redirect("investment:chain-node", pk=placement.node_id)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def node_unplace(request: AuthedRequest, pk: int) -> HttpResponse:
     placement = _kept_placement(request, pk)
-    try:
+    with refusal_as_message(request):
         chains.unplace(placement, by=request.user)
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(
             request, _("已将“%(enterprise)s”移出本环节") % {"enterprise": placement.enterprise.name}
         )

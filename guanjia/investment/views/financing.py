@@ -13,18 +13,15 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from guanjia.core.decorators import AuthedRequest, role_required
-from guanjia.core.errors import ServiceError
 from guanjia.core.forms import form_errors_message
 from guanjia.core.roles import Role
 from guanjia.enterprises.models import Enterprise
@@ -42,34 +39,24 @@ from guanjia.investment.forms.financing import (
 from guanjia.investment.models import (
     FinancingNeed,
     FinancingNeedStatus,
-    FinancingOutcome,
     Fund,
     Roadshow,
 )
+from guanjia.investment.views.common import (
+    KEEPERS,
+    READERS,
+    post_action,
+    posted_version,
+    refusal_as_form_error,
+    refusal_as_message,
+    require_keeper,
+    version_shown,
+)
 
-READERS = (Role.PROMOTER, Role.LEADER)
-KEEPERS = (Role.PROMOTER,)
 # A steward reads the needs of the enterprises it serves (FinancingNeed.objects.visible_to).
 NEED_READERS = (*READERS, Role.STEWARD)
 MATCHES_SHOWN = 20  # needs listed on a fund's page
-
-
-def _raised() -> Coalesce:
-    total = (
-        FinancingOutcome.objects.filter(need=OuterRef("pk"))
-        .values("need")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return Coalesce(Subquery(total), Value(0), output_field=DecimalField(max_digits=14, decimal_places=2))
-
-
-def _version(request: AuthedRequest, current: int) -> int:
-    """The version the user's page showed: a concurrent change is refused, not overwritten."""
-    try:
-        return int(request.POST.get("version", current))
-    except ValueError:
-        return 0
+NEED_FORM = "investment/financing/need_form.html"
 
 
 # --- funds -----------------------------------------------------------------------------------------
@@ -82,8 +69,7 @@ def _fund(request: AuthedRequest, pk: int) -> Fund:
 
 def _kept_fund(request: AuthedRequest, pk: int) -> Fund:
     fund = _fund(request, pk)
-    if not may_keep(request.user, fund.zone_id):
-        raise PermissionDenied(_("只有本园区的招商专员可以修改基金"))
+    require_keeper(request, fund.zone_id, _("只有本园区的招商专员可以修改基金"))
     return fund
 
 
@@ -147,11 +133,8 @@ def fund_new(request: AuthedRequest) -> HttpResponse:
     form = FundForm(request.POST or None, user=request.user, initial={"kinds": ["equity"]})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_as_form_error(form):
             fund = financing.create_fund(zone=data["zone"], by=request.user, **_fund_values(data))
-        except ServiceError as exc:
-            form.add_error(None, str(exc))
-        else:
             messages.success(request, _("已添加基金“%(name)s”") % {"name": fund.name})
             return redirect("investment:fund", pk=fund.pk)
     return render(
@@ -166,12 +149,10 @@ def fund_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         form = FundForm(request.POST, user=request.user, fund=fund)
         if form.is_valid():
             data = form.cleaned_data
-            version = data["version"] if data["version"] is not None else fund.version
-            try:
-                financing.update_fund(fund, by=request.user, version=version, **_fund_values(data))
-            except ServiceError as exc:
-                form.add_error(None, str(exc))
-            else:
+            with refusal_as_form_error(form):
+                financing.update_fund(
+                    fund, by=request.user, version=version_shown(data, fund.version), **_fund_values(data)
+                )
                 messages.success(request, _("已保存"))
                 return redirect("investment:fund", pk=fund.pk)
     else:
@@ -204,8 +185,7 @@ def _need(request: AuthedRequest, pk: int) -> FinancingNeed:
 
 def _kept_need(request: AuthedRequest, pk: int) -> FinancingNeed:
     need = _need(request, pk)
-    if not may_keep(request.user, need.enterprise.zone_id):
-        raise PermissionDenied(_("只有本园区的招商专员可以办理该融资需求"))
+    require_keeper(request, need.enterprise.zone_id, _("只有本园区的招商专员可以办理该融资需求"))
     return need
 
 
@@ -223,7 +203,7 @@ def need_list(request: AuthedRequest) -> HttpResponse:
         if data["enterprise"]:
             needs = needs.filter(enterprise_id=data["enterprise"])
             enterprise = Enterprise.objects.visible_to(request.user).filter(pk=data["enterprise"]).first()
-    needs = needs.select_related("enterprise", "enterprise__zone").annotate(raised=_raised())
+    needs = needs.select_related("enterprise", "enterprise__zone").annotate(raised=financing.raised())
     page = Paginator(needs.order_by("-created_at", "-pk"), 30).get_page(request.GET.get("page"))
     context = {
         "page_title": _("融资需求"),
@@ -235,28 +215,43 @@ def need_list(request: AuthedRequest) -> HttpResponse:
     return render(request, "investment/financing/needs.html", context)
 
 
-@role_required(*KEEPERS)
-def need_new(request: AuthedRequest) -> HttpResponse:
-    enterprises = Enterprise.objects.filter(zone_id__in=request.user.zone_ids()).order_by("name", "pk")
+def _need_values(data: dict[str, Any]) -> dict[str, Any]:
+    return {name: data[name] for name in financing.NEED_FIELDS}
+
+
+def _new_need(
+    request: AuthedRequest,
+    enterprises: QuerySet[Enterprise],
+    *,
+    posted: str,
+    done: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """The form of a new need for one of `enterprises` (preselected by ?enterprise=); once posted, the
+    message `posted` and the need's page `done`."""
     initial: dict[str, Any] = {"kind": "equity"}
     if request.GET.get("enterprise", "").isdigit():
         initial["enterprise"] = int(request.GET["enterprise"])
     form = NeedForm(request.POST or None, enterprises=enterprises, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_as_form_error(form):
             need = financing.post_need(data["enterprise"], by=request.user, **_need_values(data))
-        except ServiceError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("已登记融资需求"))
-            return redirect("investment:need", pk=need.pk)
-    context = {"page_title": _("登记融资需求"), "form": form, "back": "investment:needs"}
-    return render(request, "investment/financing/need_form.html", context)
+            messages.success(request, posted)
+            return redirect(done, pk=need.pk)
+    return render(request, NEED_FORM, {**context, "form": form})
 
 
-def _need_values(data: dict[str, Any]) -> dict[str, Any]:
-    return {name: data[name] for name in financing.NEED_FIELDS}
+@role_required(*KEEPERS)
+def need_new(request: AuthedRequest) -> HttpResponse:
+    enterprises = Enterprise.objects.filter(zone_id__in=request.user.zone_ids()).order_by("name", "pk")
+    return _new_need(
+        request,
+        enterprises,
+        posted=_("已登记融资需求"),
+        done="investment:need",
+        context={"page_title": _("登记融资需求"), "back": "investment:needs"},
+    )
 
 
 def _need_context(need: FinancingNeed) -> dict[str, Any]:
@@ -286,9 +281,7 @@ def need_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "investment/financing/need.html", context)
 
 
-def _edit_need(
-    request: AuthedRequest, need: FinancingNeed, *, done: str, back: str, template: str
-) -> HttpResponse:
+def _edit_need(request: AuthedRequest, need: FinancingNeed, *, done: str, back: str) -> HttpResponse:
     if need.status != FinancingNeedStatus.OPEN:
         messages.error(request, _("该融资需求%(status)s，不能修改") % {"status": need.get_status_display()})
         return redirect(done, pk=need.pk)
@@ -296,12 +289,10 @@ def _edit_need(
         form = NeedForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            version = data["version"] if data["version"] is not None else need.version
-            try:
-                financing.update_need(need, by=request.user, version=version, **_need_values(data))
-            except ServiceError as exc:
-                form.add_error(None, str(exc))
-            else:
+            with refusal_as_form_error(form):
+                financing.update_need(
+                    need, by=request.user, version=version_shown(data, need.version), **_need_values(data)
+                )
                 messages.success(request, _("已保存"))
                 return redirect(done, pk=need.pk)
     else:
@@ -309,43 +300,31 @@ def _edit_need(
             initial={**{n: getattr(need, n) for n in financing.NEED_FIELDS}, "version": need.version}
         )
     context = {"page_title": _("修改融资需求"), "form": form, "need": need, "back": back}
-    return render(request, template, context)
+    return render(request, NEED_FORM, context)
 
 
 @role_required(*KEEPERS)
 def need_edit(request: AuthedRequest, pk: int) -> HttpResponse:
-    need = _kept_need(request, pk)
-    return _edit_need(
-        request,
-        need,
-        done="investment:need",
-        back="investment:needs",
-        template="investment/financing/need_form.html",
-    )
+    return _edit_need(request, _kept_need(request, pk), done="investment:need", back="investment:needs")
 
 
-@require_POST
-@role_required(*KEEPERS)
-def need_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
-    need = _kept_need(request, pk)
-    try:
-        financing.withdraw_need(need, by=request.user, version=_version(request, need.version))
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
+def _withdraw(request: AuthedRequest, need: FinancingNeed, *, done: str) -> HttpResponse:
+    with refusal_as_message(request):
+        financing.withdraw_need(need, by=request.user, version=posted_version(request, need.version))
         messages.success(request, _("已撤回该融资需求"))
-    return redirect("investment:need", pk=need.pk)
+    return redirect(done, pk=need.pk)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
+def need_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
+    return _withdraw(request, _kept_need(request, pk), done="investment:need")
+
+
+@post_action(*KEEPERS)
 def need_fulfil(request: AuthedRequest, pk: int) -> HttpResponse:
     need = _kept_need(request, pk)
-    try:
-        financing.mark_fulfilled(need, by=request.user, version=_version(request, need.version))
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
+    with refusal_as_message(request):
+        financing.mark_fulfilled(need, by=request.user, version=posted_version(request, need.version))
         messages.success(request, _("已标记为已融资"))
     return redirect("investment:need", pk=need.pk)
 
@@ -357,7 +336,7 @@ def _record_outcome(
         messages.error(request, form_errors_message(form))
         return
     data = form.cleaned_data
-    try:
+    with refusal_as_message(request):
         financing.record_outcome(
             need,
             by=request.user,
@@ -367,9 +346,6 @@ def _record_outcome(
             investor=data["investor"],
             roadshow=roadshow,
         )
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
         need.refresh_from_db(fields=["status"])
         if need.status == FinancingNeedStatus.FULFILLED:
             messages.success(request, _("已登记对接成果；该融资需求已标记为已融资"))
@@ -377,8 +353,7 @@ def _record_outcome(
             messages.success(request, _("已登记对接成果"))
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def need_outcome(request: AuthedRequest, pk: int) -> HttpResponse:
     need = _kept_need(request, pk)
     form = OutcomeForm(request.POST, need=need)
@@ -396,8 +371,7 @@ def _roadshow(request: AuthedRequest, pk: int) -> Roadshow:
 
 def _kept_roadshow(request: AuthedRequest, pk: int) -> Roadshow:
     roadshow = _roadshow(request, pk)
-    if not may_keep(request.user, roadshow.zone_id):
-        raise PermissionDenied(_("只有本园区的招商专员可以办理路演"))
+    require_keeper(request, roadshow.zone_id, _("只有本园区的招商专员可以办理路演"))
     return roadshow
 
 
@@ -446,7 +420,7 @@ def roadshow_new(request: AuthedRequest) -> HttpResponse:
     form = RoadshowForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_as_form_error(form):
             roadshow = financing.create_roadshow(
                 zone=data["zone"],
                 by=request.user,
@@ -454,9 +428,6 @@ def roadshow_new(request: AuthedRequest) -> HttpResponse:
                 held_on=data["held_on"],
                 location=data["location"],
             )
-        except ServiceError as exc:
-            form.add_error(None, str(exc))
-        else:
             messages.success(request, _("已新建路演，请邀请基金和企业"))
             return redirect("investment:roadshow", pk=roadshow.pk)
     context = {"page_title": _("新建路演"), "form": form}
@@ -485,21 +456,17 @@ def roadshow_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "investment/financing/roadshow.html", context)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def roadshow_invite(request: AuthedRequest, pk: int) -> HttpResponse:
     roadshow = _kept_roadshow(request, pk)
     form = InviteForm(request.POST, roadshow=roadshow)
     if not form.is_valid():
         messages.error(request, form_errors_message(form))
         return redirect("investment:roadshow", pk=roadshow.pk)
-    try:
+    with refusal_as_message(request):
         result = financing.invite_to_roadshow(
             roadshow, by=request.user, funds=form.cleaned_data["funds"], needs=form.cleaned_data["needs"]
         )
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(
             request,
             _("已邀请基金 %(funds)d 家、企业融资需求 %(needs)d 项")
@@ -508,8 +475,7 @@ def roadshow_invite(request: AuthedRequest, pk: int) -> HttpResponse:
     return redirect("investment:roadshow", pk=roadshow.pk)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def roadshow_outcome(request: AuthedRequest, pk: int) -> HttpResponse:
     roadshow = _kept_roadshow(request, pk)
     form = OutcomeForm(request.POST, roadshow=roadshow)
@@ -540,7 +506,7 @@ def my_needs(request: AuthedRequest) -> HttpResponse:
     needs = (
         _my_needs(request)
         .select_related("enterprise")
-        .annotate(raised=_raised(), roadshow_count=Count("roadshows"))
+        .annotate(raised=financing.raised(), roadshow_count=Count("roadshows"))
         .order_by("-created_at", "-pk")
     )
     page = Paginator(needs, 20).get_page(request.GET.get("page"))
@@ -559,26 +525,17 @@ def my_need_new(request: AuthedRequest) -> HttpResponse:
     if not enterprises.exists():
         messages.error(request, _("您的账号尚未绑定企业，请联系您的服务管家。"))
         return redirect("investment:my-needs")
-    initial: dict[str, Any] = {"kind": "equity"}
-    if request.GET.get("enterprise", "").isdigit():
-        initial["enterprise"] = int(request.GET["enterprise"])
-    form = NeedForm(request.POST or None, enterprises=enterprises, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            need = financing.post_need(data["enterprise"], by=request.user, **_need_values(data))
-        except ServiceError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("已发布融资需求，园区招商专员将为您对接合适的基金"))
-            return redirect("investment:my-need", pk=need.pk)
-    context = {
-        "page_title": _("发布融资需求"),
-        "form": form,
-        "back": "investment:my-needs",
-        "only_enterprise": enterprises[0] if len(enterprises) == 1 else None,
-    }
-    return render(request, "investment/financing/need_form.html", context)
+    return _new_need(
+        request,
+        enterprises,
+        posted=_("已发布融资需求，园区招商专员将为您对接合适的基金"),
+        done="investment:my-need",
+        context={
+            "page_title": _("发布融资需求"),
+            "back": "investment:my-needs",
+            "only_enterprise": enterprises[0] if len(enterprises) == 1 else None,
+        },
+    )
 
 
 @role_required(Role.ENTERPRISE_USER)
@@ -590,27 +547,12 @@ def my_need(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.ENTERPRISE_USER)
 def my_need_edit(request: AuthedRequest, pk: int) -> HttpResponse:
-    need = _my_need(request, pk)
-    return _edit_need(
-        request,
-        need,
-        done="investment:my-need",
-        back="investment:my-needs",
-        template="investment/financing/need_form.html",
-    )
+    return _edit_need(request, _my_need(request, pk), done="investment:my-need", back="investment:my-needs")
 
 
-@require_POST
-@role_required(Role.ENTERPRISE_USER)
+@post_action(Role.ENTERPRISE_USER)
 def my_need_withdraw(request: AuthedRequest, pk: int) -> HttpResponse:
-    need = _my_need(request, pk)
-    try:
-        financing.withdraw_need(need, by=request.user, version=_version(request, need.version))
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("已撤回该融资需求"))
-    return redirect("investment:my-need", pk=need.pk)
+    return _withdraw(request, _my_need(request, pk), done="investment:my-need")
 
 
 urlpatterns = [

@@ -15,11 +15,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from guanjia.core.decorators import AuthedRequest, role_required
-from guanjia.core.errors import ServiceError
-from guanjia.core.roles import Role
+from guanjia.core.forms import form_errors_message
 from guanjia.investment import leads as services
 from guanjia.investment.forms.leads import (
     ContactForm,
@@ -31,9 +29,15 @@ from guanjia.investment.forms.leads import (
     promoters_for,
 )
 from guanjia.investment.models import ChainNode, Lead, LeadContact, LeadStatus, Target
+from guanjia.investment.views.common import (
+    KEEPERS,
+    READERS,
+    post_action,
+    refusal_as_form_error,
+    refusal_as_message,
+    version_shown,
+)
 
-READERS = (Role.PROMOTER, Role.LEADER)
-KEEPERS = (Role.PROMOTER,)
 PAGE_SIZE = 20
 
 # The label of the button that makes each move (the table itself is services.TRANSITIONS).
@@ -132,7 +136,7 @@ def lead_new(request: AuthedRequest) -> HttpResponse:
     form = LeadForm(request.POST or None, user=user, targets=targets, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_as_form_error(form):
             lead = services.create_lead(
                 target=data["target"],
                 node=data["node"],
@@ -143,9 +147,6 @@ def lead_new(request: AuthedRequest) -> HttpResponse:
                 contacts=form.contacts(),
                 by=user,
             )
-        except ServiceError as exc:
-            form.add_error(None, str(exc))
-        else:
             messages.success(request, _("已新建招商线索：%(target)s") % {"target": lead.target})
             return redirect("investment:lead", pk=lead.pk)
     context = {
@@ -173,20 +174,17 @@ def lead_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     form = LeadForm(request.POST or None, user=request.user, editing=True, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_as_form_error(form):
             services.update_lead(
                 lead,
                 by=request.user,
-                version=data["version"] if data["version"] is not None else lead.version,
+                version=version_shown(data, lead.version),
                 target=data["target"],
                 node=data["node"],
                 source=data["source"],
                 source_detail=data["source_detail"],
                 summary=data["summary"],
             )
-        except ServiceError as exc:
-            form.add_error(None, str(exc))
-        else:
             messages.success(request, _("已保存"))
             return redirect("investment:lead", pk=lead.pk)
     context = {"page_title": _("修改招商线索"), "form": form, "lead": lead}
@@ -241,96 +239,67 @@ def lead_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     return _detail(request, _lead(request, pk))
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def lead_move(request: AuthedRequest, pk: int) -> HttpResponse:
     lead = _lead(request, pk)
     form = MoveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("改变状态：%(errors)s") % {"errors": _errors(form)})
+        messages.error(request, _("改变状态：%(errors)s") % {"errors": form_errors_message(form)})
         return redirect("investment:lead", pk=lead.pk)
     data = form.cleaned_data
-    try:
+    with refusal_as_message(request):
         services.move_lead(
             lead, to=data["to"], reason=data["reason"], version=data["version"], by=request.user
         )
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, _("线索已改为“%(status)s”") % {"status": lead.get_status_display()})
     return redirect("investment:lead", pk=lead.pk)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def lead_reassign(request: AuthedRequest, pk: int) -> HttpResponse:
     lead = _lead(request, pk)
     form = ReassignForm(request.POST, lead=lead)
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_as_form_error(form):
             services.reassign_owner(lead, owner=data["owner"], version=data["version"], by=request.user)
-        except ServiceError as exc:
-            form.add_error(None, str(exc))
-        else:
             messages.success(request, _("线索已改由 %(owner)s 负责") % {"owner": lead.owner})
             return redirect("investment:lead", pk=lead.pk)
     return _detail(request, lead, reassign_form=form)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def lead_contact_add(request: AuthedRequest, pk: int) -> HttpResponse:
     lead = _lead(request, pk)
     form = ContactForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_as_form_error(form):
             services.add_contact(lead, by=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.add_error(None, str(exc))
-        else:
             messages.success(request, _("已添加联系人：%(name)s") % {"name": form.cleaned_data["name"]})
             return redirect("investment:lead", pk=lead.pk)
     return _detail(request, lead, contact_form=form)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def lead_contact_remove(request: AuthedRequest, pk: int, contact: int) -> HttpResponse:
     lead = _lead(request, pk)
     person = get_object_or_404(LeadContact.objects.select_related("lead"), pk=contact, lead=lead)
-    try:
+    with refusal_as_message(request):
         services.remove_contact(person, by=request.user)
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, _("已删除联系人：%(name)s") % {"name": person.name})
     return redirect("investment:lead", pk=lead.pk)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def lead_log_add(request: AuthedRequest, pk: int) -> HttpResponse:
     lead = _lead(request, pk)
     form = LogForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_as_form_error(form):
             services.add_log(lead, by=request.user, **form.cleaned_data)
-        except ServiceError as exc:
-            form.add_error(None, str(exc))
-        else:
             messages.success(request, _("已添加接洽记录"))
             return redirect("investment:lead", pk=lead.pk)
     return _detail(request, lead, log_form=form)
-
-
-def _errors(form: Any) -> str:
-    """A bound form's errors in one line, each named by its field's label."""
-    parts = []
-    for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        parts.append(f"{label}：{' '.join(errors)}" if label else " ".join(errors))
-    return "；".join(parts)
 
 
 urlpatterns: list[URLPattern] = [

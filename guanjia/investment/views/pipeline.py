@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,15 +23,15 @@ from guanjia.investment.models import INVESTMENT_READERS
 
 READERS = tuple(INVESTMENT_READERS)
 
-# The investment pages the home links to: (url name, label, what it is for). The other parts of the
-# app own them; a name that does not resolve (yet) is left out rather than breaking the home.
+# The investment pages the home links to: (url name, label, what it is for).
 SECTIONS = (
     ("investment:chains", gettext_lazy("产业链图谱"), gettext_lazy("产业链、链环节、链上企业与缺链补链")),
     ("investment:targets", gettext_lazy("目标企业库"), gettext_lazy("按链环节寻找可招引的企业")),
     ("investment:leads", gettext_lazy("招商线索"), gettext_lazy("线索登记、接洽记录与状态")),
     ("investment:projects", gettext_lazy("招商项目"), gettext_lazy("七个一批：谋划到达产的各阶段与节点")),
     ("investment:approvals-report", gettext_lazy("审批代办"), gettext_lazy("法定、承诺与实际用时")),
-    ("investment:funds", gettext_lazy("产业基金"), gettext_lazy("基金与路演")),
+    ("investment:funds", gettext_lazy("产业基金"), gettext_lazy("基金、关注领域与单笔投资范围")),
+    ("investment:roadshows", gettext_lazy("路演"), gettext_lazy("路演活动、参会基金与对接成果")),
     ("investment:needs", gettext_lazy("融资需求"), gettext_lazy("企业融资需求与对接成果")),
     ("investment:pipeline", gettext_lazy("招商漏斗与投资统计"), gettext_lazy("转化率、阶段用时、签约与到资")),
 )
@@ -56,14 +56,10 @@ def _query(form: ScopeForm, **extra: Any) -> str:
 
 
 def _links() -> list[dict[str, str]]:
-    links = []
-    for name, label, hint in SECTIONS:
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
-            continue
-        links.append({"name": name, "url": url, "label": str(label), "hint": str(hint)})
-    return links
+    return [
+        {"name": name, "url": reverse(name), "label": str(label), "hint": str(hint)}
+        for name, label, hint in SECTIONS
+    ]
 
 
 @role_required(*READERS)

@@ -17,7 +17,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from guanjia.core.decorators import AuthedRequest, role_required
 from guanjia.core.errors import Conflict, ServiceError
@@ -39,9 +38,15 @@ from guanjia.investment.forms.projects import (
     SigningForm,
 )
 from guanjia.investment.models import STAGES, ApprovalItem, Lead, Project, ProjectKind, Stage
+from guanjia.investment.views.common import (
+    KEEPERS,
+    READERS,
+    post_action,
+    refusal_as_form_error,
+    refusal_as_message,
+    version_shown,
+)
 
-READERS = (Role.PROMOTER, Role.LEADER)
-KEEPERS = (Role.PROMOTER,)
 PAGE_SIZE = 30
 
 
@@ -124,7 +129,7 @@ def project_new(request: AuthedRequest) -> HttpResponse:
         form = ProjectForm(request.POST, user=user, from_lead=lead is not None)
         if form.is_valid():
             data = form.cleaned_data
-            try:
+            with refusal_as_form_error(form):
                 project = services.create_project(
                     zone=None if lead is not None else data["zone"],
                     lead=lead,
@@ -134,9 +139,6 @@ def project_new(request: AuthedRequest) -> HttpResponse:
                     by=user,
                     **form.facts(),
                 )
-            except ServiceError as exc:
-                form.add_error(None, str(exc))
-            else:
                 messages.success(request, _("已创建招商项目“%(name)s”") % {"name": project.name})
                 return _to_detail(project)
     else:
@@ -163,17 +165,14 @@ def project_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             changed = {s: d for s, d in form.promised().items() if d != promised_now.get(s)}
-            try:
+            with refusal_as_form_error(form):
                 services.update_project(
                     project,
-                    version=data["version"] if data["version"] is not None else project.version,
+                    version=version_shown(data, project.version),
                     by=user,
                     promised=changed,
                     **form.facts(),
                 )
-            except ServiceError as exc:
-                form.add_error(None, str(exc))
-            else:
                 messages.success(request, _("已保存"))
                 return _to_detail(project)
     else:
@@ -289,8 +288,7 @@ def _act(request: AuthedRequest, pk: int, name: str, form_class: type[forms.Form
     return _detail(request, _project(request, pk), bound={name: form})
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def project_advance(request: AuthedRequest, pk: int) -> HttpResponse:
     def call(project: Project, data: dict[str, Any]) -> str:
         services.advance_project(
@@ -307,8 +305,7 @@ def project_advance(request: AuthedRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "advance", AdvanceForm, call)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def project_correct(request: AuthedRequest, pk: int) -> HttpResponse:
     def call(project: Project, data: dict[str, Any]) -> str:
         services.correct_project(
@@ -319,8 +316,7 @@ def project_correct(request: AuthedRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "correct", CorrectForm, call)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def project_signing(request: AuthedRequest, pk: int) -> HttpResponse:
     def call(project: Project, data: dict[str, Any]) -> str:
         services.add_signing(project, event=data["event"], signed_on=data["signed_on"], by=request.user)
@@ -329,8 +325,7 @@ def project_signing(request: AuthedRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "signing", SigningForm, call)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def project_arrival(request: AuthedRequest, pk: int) -> HttpResponse:
     def call(project: Project, data: dict[str, Any]) -> str:
         services.record_arrival(
@@ -341,8 +336,7 @@ def project_arrival(request: AuthedRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "arrival", ArrivalForm, call)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def project_promised(request: AuthedRequest, pk: int) -> HttpResponse:
     def call(project: Project, data: dict[str, Any]) -> str:
         services.set_promised(project, data["stage"], data["promised_on"], by=request.user)
@@ -351,8 +345,7 @@ def project_promised(request: AuthedRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "promised", PromisedForm, call)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def project_agent(request: AuthedRequest, pk: int) -> HttpResponse:
     def call(project: Project, data: dict[str, Any]) -> str:
         approvals.assign_agent(project, agent=data["agent"], by=request.user)
@@ -361,8 +354,7 @@ def project_agent(request: AuthedRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "agent", AgentForm, call)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def project_approval_add(request: AuthedRequest, pk: int) -> HttpResponse:
     def call(project: Project, data: dict[str, Any]) -> str:
         approvals.add_item(
@@ -378,8 +370,7 @@ def project_approval_add(request: AuthedRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "approval", ApprovalAddForm, call)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def project_register(request: AuthedRequest, pk: int) -> HttpResponse:
     def call(project: Project, data: dict[str, Any]) -> str:
         enterprise = services.register_project_enterprise(
@@ -406,7 +397,7 @@ def _item_act(request: AuthedRequest, pk: int, start: bool) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("“%(name)s”：请填写有效的日期") % {"name": item.name})
         return _to_detail(item.project, "approvals")
-    try:
+    with refusal_as_message(request):
         if start:
             approvals.start_item(item, on=form.cleaned_data["on"], by=request.user)
             message = _("“%(name)s”已受理，承诺 %(day)s 前办结") % {
@@ -416,21 +407,16 @@ def _item_act(request: AuthedRequest, pk: int, start: bool) -> HttpResponse:
         else:
             approvals.finish_item(item, on=form.cleaned_data["on"], by=request.user)
             message = _("“%(name)s”已办结，用时 %(n)s 个工作日") % {"name": item.name, "n": item.actual_days}
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-    else:
         messages.success(request, message)
     return _to_detail(item.project, "approvals")
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def approval_start(request: AuthedRequest, pk: int) -> HttpResponse:
     return _item_act(request, pk, start=True)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def approval_finish(request: AuthedRequest, pk: int) -> HttpResponse:
     return _item_act(request, pk, start=False)
 

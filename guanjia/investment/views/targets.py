@@ -16,18 +16,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from guanjia.core.decorators import AuthedRequest, role_required
 from guanjia.core.errors import ServiceError
-from guanjia.core.roles import Role
 from guanjia.investment import targets, targets_import
 from guanjia.investment.access import may_keep
 from guanjia.investment.forms.targets import TargetFilter, TargetForm, TargetImportForm
 from guanjia.investment.models import Lead, Target
+from guanjia.investment.views.common import (
+    KEEPERS,
+    READERS,
+    post_action,
+    posted_version,
+    refusal_as_form_error,
+    refusal_as_message,
+    version_shown,
+)
 
-READERS = (Role.PROMOTER, Role.LEADER)
-KEEPERS = (Role.PROMOTER,)
 PAGE_SIZE = 30
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -107,11 +113,8 @@ def target_new(request: AuthedRequest) -> HttpResponse:
         if zone is None:
             form.add_error(None, _("所属园区：您没有所在园区，不能新增目标企业"))
         else:
-            try:
+            with refusal_as_form_error(form):
                 target = targets.create_target(zone=zone, by=user, nodes=form.chosen_nodes(), **form.values())
-            except ServiceError as exc:
-                form.add_error(None, str(exc))
-            else:
                 messages.success(request, _("已将“%(name)s”加入目标企业库") % {"name": target.name})
                 return redirect("investment:target", pk=target.pk)
     context = {"page_title": _("新增目标企业"), "form": form, "target": None}
@@ -125,18 +128,14 @@ def target_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = TargetForm(request.POST, user=user, target=target)
         if form.is_valid():
-            version = form.cleaned_data["version"]
-            try:
+            with refusal_as_form_error(form):
                 targets.update_target(
                     target,
                     by=user,
-                    version=version if version is not None else target.version,
+                    version=version_shown(form.cleaned_data, target.version),
                     nodes=form.chosen_nodes(),
                     **form.values(),
                 )
-            except ServiceError as exc:
-                form.add_error(None, str(exc))
-            else:
                 messages.success(request, _("已保存"))
                 return redirect("investment:target", pk=target.pk)
     else:
@@ -148,19 +147,14 @@ def target_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     return render(request, "investment/targets/form.html", context)
 
 
-@require_POST
-@role_required(*KEEPERS)
+@post_action(*KEEPERS)
 def target_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     target = _target(request, pk)
-    raw = request.POST.get("version", "")
-    version = int(raw) if raw.isdigit() else None
-    try:
-        targets.delete_target(target, by=request.user, version=version)
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-        return redirect("investment:target", pk=target.pk)
-    messages.success(request, _("已从目标企业库删除“%(name)s”") % {"name": target.name})
-    return redirect("investment:targets")
+    with refusal_as_message(request):
+        targets.delete_target(target, by=request.user, version=posted_version(request))
+        messages.success(request, _("已从目标企业库删除“%(name)s”") % {"name": target.name})
+        return redirect("investment:targets")
+    return redirect("investment:target", pk=target.pk)
 
 
 @role_required(*KEEPERS)
