@@ -9,7 +9,7 @@ import re
 import pytest
 
 from guanjia.investment.models import ApprovalTemplateItem, Lead, LeadStatus, NodePlacement, Project, Stage
-from guanjia.investment.tests.helpers import make_chain, make_target, node
+from guanjia.investment.tests.helpers import make_chain, make_target, node, seed_approval_templates
 from guanjia.testing import build_cast
 from guanjia.tests_browser.test_steward_journey import _axe_violations, _login, browser  # noqa: F401
 
@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_promoter_goes_from_a_gap_on_the_map_to_a_signed_project_with_its_checklist(browser, live_server):  # noqa: F811
     cast = build_cast()
+    seed_approval_templates()  # migration 0002's rows, flushed by any transactional test that ran before
     chain = make_chain(cast.zone_a, cast.promoter_a)
     # 电芯 has a local 龙头; 正极材料 has nobody here: a gap, and the library knows a company that fills it.
     NodePlacement.objects.create(node=node(chain, "电芯"), enterprise=cast.ent_a1, is_leader=True)
