@@ -629,7 +629,7 @@ def outcomes_visible_to(user: User) -> QuerySet[FinancingOutcome]:
     """The outcomes of the needs of the enterprises of the user's zones (promoters and leaders)."""
     if not reads_matches(user):
         return FinancingOutcome.objects.none()
-    return FinancingOutcome.objects.filter(need__enterprise__zone_id__in=user.zone_ids())
+    return FinancingOutcome.objects.filter(need__in=FinancingNeed.objects.visible_to(user))
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from guanjia.investment.models import (
     FinancingNeed,
     FinancingNeedStatus,
     Lead,
+    Project,
     ProjectMilestone,
 )
 
@@ -39,13 +40,15 @@ def sections(user: User) -> list[HomeSection]:
 
 def _staff_section(user: User) -> HomeSection:
     day = today()
-    zone_ids = user.zone_ids()
-    leads = Lead.objects.filter(zone_id__in=zone_ids, status__in=OPEN_STATUSES)
+    leads = Lead.objects.visible_to(user).filter(status__in=OPEN_STATUSES)
+    projects = Project.objects.visible_to(user)
     overdue = ProjectMilestone.objects.filter(
-        project__zone_id__in=zone_ids, reached_on__isnull=True, promised_on__lt=day
+        project__in=projects, reached_on__isnull=True, promised_on__lt=day
     )
     if user.has_role(Role.PROMOTER):
-        approvals = ApprovalItem.objects.filter(project__agent=user, finished_on__isnull=True)
+        approvals = ApprovalItem.objects.filter(
+            project__in=projects.filter(agent=user), finished_on__isnull=True
+        )
         cards = [
             (_("我在跟进的线索"), leads.filter(owner=user).count(), False),
             (_("我的项目逾期节点"), overdue.filter(project__owner=user).count(), True),

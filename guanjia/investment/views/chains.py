@@ -292,7 +292,8 @@ def node_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         query = search.cleaned_data["q"].strip()
         if query:
             found = list(
-                Enterprise.objects.filter(zone_id=chain.zone_id)
+                Enterprise.objects.visible_to(user)
+                .filter(zone_id=chain.zone_id)
                 .filter(Q(uscc__startswith=query.upper()) | Q(name__icontains=query))
                 .exclude(pk__in=[p.enterprise_id for p in placements])
                 .order_by("name", "pk")[:SEARCH_RESULTS]
