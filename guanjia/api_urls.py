@@ -9,12 +9,17 @@ from guanjia.cockpit import api as cockpit_api
 from guanjia.cockpit import briefing_api
 from guanjia.core import api as core_api
 from guanjia.enterprises import api as enterprises_api
+from guanjia.exchange.api import practices as exchange_practices_api
+from guanjia.exchange.api import programme as exchange_programme_api
 from guanjia.investment.api import chains as investment_chains_api
 from guanjia.investment.api import financing as investment_financing_api
 from guanjia.investment.api import leads as investment_leads_api
 from guanjia.investment.api import pipeline as investment_pipeline_api
 from guanjia.investment.api import projects as investment_projects_api
 from guanjia.investment.api import targets as investment_targets_api
+from guanjia.policies.api import delivery as policies_delivery_api
+from guanjia.policies.api import library as policies_library_api
+from guanjia.policies.api import matching as policies_matching_api
 from guanjia.visits import api as visits_api
 
 router = DefaultRouter()
@@ -33,8 +38,17 @@ INVESTMENT_APIS = (
     investment_financing_api,
     investment_pipeline_api,
 )
-for investment_api in INVESTMENT_APIS:
-    investment_api.register(router)
+# The apps split by part: each part module registers its viewsets and lists its extra routes.
+PART_APIS = (
+    *INVESTMENT_APIS,
+    policies_library_api,
+    policies_matching_api,
+    policies_delivery_api,
+    exchange_programme_api,
+    exchange_practices_api,
+)
+for part_api in PART_APIS:
+    part_api.register(router)
 
 urlpatterns = [
     path("", include(router.urls)),
@@ -42,5 +56,5 @@ urlpatterns = [
     *appeals_api.extra_urlpatterns,
     *visits_api.extra_urlpatterns,
     *campaigns_api.extra_urlpatterns,
-    *(pattern for investment_api in INVESTMENT_APIS for pattern in investment_api.extra_urlpatterns),
+    *(pattern for part_api in PART_APIS for pattern in part_api.extra_urlpatterns),
 ]

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "guanjia.visits",
     "guanjia.campaigns",
     "guanjia.investment",
+    "guanjia.policies",
+    "guanjia.exchange",
     "guanjia.cockpit",
 ]
 

@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("guanjia.campaigns.urls")),
     path("", include("guanjia.cockpit.urls")),
     path("", include("guanjia.investment.urls")),
+    path("", include("guanjia.policies.urls")),
+    path("", include("guanjia.exchange.urls")),
     path("api/", include("guanjia.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's set-up script from a URL of its own, not inline:

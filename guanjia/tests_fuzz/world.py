@@ -591,9 +591,10 @@ def build_world() -> World:
             },
         ),
     ]
-    from guanjia.tests_fuzz import investment
+    from guanjia.tests_fuzz import exchange, investment, policies
 
-    positives += investment.positives(users)
+    for part_app in (investment, policies, exchange):
+        positives += part_app.positives(users)
     seeds = _seeds(users, hooks, attachment.pk)
     return World(users=users, tokens=tokens, positives=positives, seeds=seeds)
 

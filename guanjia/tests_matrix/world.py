@@ -230,9 +230,10 @@ def build_world() -> World:
         campaign=objects["campaign"], enterprise=cast.ent_a1
     )
     assert Rating.objects.filter(pk=rating.pk).exists()
-    from guanjia.tests_matrix import investment
+    from guanjia.tests_matrix.matrix import PART_APPS
 
-    investment.build(cast, objects)
+    for part_app in PART_APPS:
+        part_app.build(cast, objects)
     return World(cast=cast, actors=actors, appeals=appeals, objects=objects)
 
 
@@ -306,9 +307,10 @@ def url_kwargs(world: World, target: str) -> dict[str, Any]:
         "briefing_b": {"pk": objects["briefing_b"].pk},
     }
     if target not in known:
-        from guanjia.tests_matrix import investment
+        from guanjia.tests_matrix.matrix import PART_APPS
 
-        known.update(investment.kwargs(world))
+        for part_app in PART_APPS:
+            known.update(part_app.kwargs(world))
     return known[target]
 
 
@@ -549,8 +551,9 @@ def body(world: World, name: str) -> dict[str, Any]:
         }
     )
     if name not in bodies:
-        from guanjia.tests_matrix import investment
+        from guanjia.tests_matrix.matrix import PART_APPS
 
-        bodies.update(investment.bodies(world))
+        for part_app in PART_APPS:
+            bodies.update(part_app.bodies(world))
     made = bodies[name]
     return made() if callable(made) else dict(made)

@@ -1,0 +1,7 @@
+"""Pages of the exchange app: programme."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

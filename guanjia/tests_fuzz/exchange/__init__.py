@@ -1,0 +1,16 @@
+"""The exchange app's positive cases for the API fuzz test, one module per part (shape: tests_fuzz/investment)."""
+
+from __future__ import annotations
+
+from guanjia.core.models import User
+from guanjia.tests_fuzz.exchange import practices, programme
+from guanjia.tests_fuzz.world import Positive
+
+PARTS = (
+    programme,
+    practices,
+)
+
+
+def positives(users: dict[str, User]) -> list[Positive]:
+    return [case for part in PARTS for case in part.positives(users)]

@@ -1,0 +1,10 @@
+"""API fuzz positives of the exchange app: practices."""
+
+from __future__ import annotations
+
+from guanjia.core.models import User
+from guanjia.tests_fuzz.world import Positive
+
+
+def positives(users: dict[str, User]) -> list[Positive]:
+    return []

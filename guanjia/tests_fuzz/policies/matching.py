@@ -1,0 +1,10 @@
+"""API fuzz positives of the policies app: matching."""
+
+from __future__ import annotations
+
+from guanjia.core.models import User
+from guanjia.tests_fuzz.world import Positive
+
+
+def positives(users: dict[str, User]) -> list[Positive]:
+    return []
