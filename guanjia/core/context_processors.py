@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from guanjia.core.notifications import unread_count
-from guanjia.core.roles import REGISTRY_KEEPERS, ZONE_WIDE_ROLES, Role
+from guanjia.core.roles import BUSINESS_ROLES, REGISTRY_KEEPERS, ZONE_WIDE_ROLES, Role
 
 # (label, url name, roles that see it)
 NAVIGATION = [
@@ -24,6 +24,18 @@ NAVIGATION = [
     (_("走访督查"), "visits:overdue", {Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER}),
     (_("专项行动"), "campaigns:list", {Role.STEWARD, Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER}),
     (_("产业链招商"), "investment:index", {Role.PROMOTER, Role.LEADER}),
+    (_("可享政策"), "policies:portal", {Role.ENTERPRISE_USER}),
+    (_("政策库"), "policies:index", set(BUSINESS_ROLES) - {Role.ENTERPRISE_USER}),
+    (_("服务企业可享政策"), "policies:steward-benefits", {Role.STEWARD}),
+    (
+        _("政策兑现"),
+        "policies:deliveries",
+        {Role.HANDLER, Role.DEPARTMENT_HEAD, Role.STEWARD, Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER},
+    ),
+    (_("挂职结对"), "exchange:index", {Role.SUPERVISOR, Role.LEADER}),
+    (_("我的挂职"), "exchange:mine", {Role.SECONDED_CADRE}),
+    (_("经验做法"), "exchange:practices", {Role.SUPERVISOR, Role.LEADER, Role.SECONDED_CADRE}),
+    (_("挂职推荐线索"), "exchange:sourced-leads", {Role.PROMOTER}),
     (_("诉求受理"), "appeals:queue", {Role.DISPATCHER}),
     (_("部门工作台"), "appeals:worklist", {Role.HANDLER, Role.DEPARTMENT_HEAD}),
     (_("诉求总览"), "appeals:list", {Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER}),

@@ -234,7 +234,11 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     ),
     DemoLogin(Role.LEADER, "gj_leader", "诉求总览、红牌提醒、企业库（电话脱敏）（全市：gj_city_leader）"),
     DemoLogin(Role.PROMOTER, "gj_promoter", "高新区产业链招商：链图谱、线索、项目、审批代办、基金与融资需求"),
-    DemoLogin(Role.SECONDED_CADRE, "gj_cadre", "挂职干部（挂职交流模块上线后使用）"),
+    DemoLogin(
+        Role.SECONDED_CADRE,
+        "gj_cadre",
+        "我的挂职（高新区赴昆山高新区）：挂职见闻、对接活动、推荐招商线索、提出经验做法（其他挂职干部：gj_cadre2–5）",
+    ),
     DemoLogin(Role.SYSADMIN, "gj_sysadmin", "组织机构与用户账号（看不到业务数据）"),
     DemoLogin(Role.SECADMIN, "gj_secadmin", "角色授予、安全策略、账号解锁与两步验证重置（看不到业务数据）"),
     DemoLogin(Role.AUDITOR, "gj_auditor", "仅审计日志：查询、导出、校验哈希链"),
