@@ -1,7 +1,7 @@
 """The policies part of `guanjia demo-data`: a policy library for 江南市 and deliveries in every state.
 
-22 policies of the zones' departments and of two city departments (江南市工业和信息化局 and 江南市科学技术局,
-whose policies cover both zones), some expired, each with benefit items whose conditions span every kind
+22 policies kept by the zones' departments (the city's own, 江南市…, carried out by 经开区's 经济发展局 and
+科技局), some expired, each with benefit items whose conditions span every kind
 (industry divisions, scales, tiers, tags, years since founding, registered capital, zones, conditions for
 a person) and several 免申即享 items. Deliveries (兑现) go to enterprises that qualify (by
 guanjia.policies.matching, all through the days their story spans), mostly in 高新区:
@@ -9,7 +9,7 @@ pushed by their steward or by a portal notice, applied, approved (some overdue),
 each with the events of its steps; the demo enterprise user's enterprise has some of every kind.
 
 The departments that keep these policies and have no demo staff get a handler (gj_handler_science,
-gj_handler_economy, gj_handler_city_industry, gj_handler_city_science). Rows are written straight to the
+gj_handler_economy, gj_handler_economy2, gj_handler_science2). Rows are written straight to the
 tables with bulk inserts, in the demo's transaction, keeping every rule the delivery service keeps: no
 step skipped, a disbursed delivery has its amount (within the item's maximum) and date, approvals carry
 their due date in working days, a rejection its reason. The random stream is drawn from a copy of the
@@ -87,7 +87,7 @@ class ItemSpec:
 
 @dataclass(frozen=True)
 class PolicySpec:
-    department: str  # "gx-science": a zone's department; "industry": a city department
+    department: str  # "gx-science": a zone's department
     title: str
     issuer: str
     number: str  # 文号, with {year} for the year it took effect
@@ -97,13 +97,15 @@ class PolicySpec:
     items: tuple[ItemSpec, ...]
 
 
-# City departments the demo adds for the city's policies: (key, name, handler).
-CITY_DEPARTMENTS = (
-    ("industry", "江南市工业和信息化局", "gj_handler_city_industry"),
-    ("science", "江南市科学技术局", "gj_handler_city_science"),
-)
 # Zone departments whose policies the demo writes and that have no demo handler yet: (zone key, key, handler).
-ZONE_KEEPERS = (("gx", "science", "gj_handler_science"), ("gx", "economy", "gj_handler_economy"))
+# The city's own policies (江南市…) are carried out by a zone's department, as the org tree has departments
+# under zones only: 经开区's 经济发展局 and 科技局 keep them there.
+ZONE_KEEPERS = (
+    ("gx", "science", "gj_handler_science"),
+    ("gx", "economy", "gj_handler_economy"),
+    ("jk", "economy", "gj_handler_economy2"),
+    ("jk", "science", "gj_handler_science2"),
+)
 
 POLICIES: tuple[PolicySpec, ...] = (
     PolicySpec(
@@ -569,7 +571,7 @@ POLICIES: tuple[PolicySpec, ...] = (
         ),
     ),
     PolicySpec(
-        "industry",
+        "jk-economy",
         "江南市关于加快培育专精特新中小企业的实施意见",
         "江南市人民政府办公室",
         "江南政办发〔{year}〕36号",
@@ -596,7 +598,7 @@ POLICIES: tuple[PolicySpec, ...] = (
         ),
     ),
     PolicySpec(
-        "industry",
+        "jk-economy",
         "江南市智能制造示范工厂评定管理办法",
         "江南市工业和信息化局",
         "江南工信规〔{year}〕3号",
@@ -624,7 +626,7 @@ POLICIES: tuple[PolicySpec, ...] = (
         ),
     ),
     PolicySpec(
-        "industry",
+        "jk-economy",
         "江南市工业互联网发展专项扶持政策",
         "江南市工业和信息化局",
         "江南工信规〔{year}〕1号",
@@ -651,7 +653,7 @@ POLICIES: tuple[PolicySpec, ...] = (
         ),
     ),
     PolicySpec(
-        "science",
+        "jk-science",
         "江南市高新技术企业培育库管理办法",
         "江南市科学技术局",
         "江南科规〔{year}〕2号",
@@ -687,7 +689,7 @@ POLICIES: tuple[PolicySpec, ...] = (
         ),
     ),
     PolicySpec(
-        "science",
+        "jk-science",
         "江南市科技金融风险补偿资金管理办法",
         "江南市科学技术局",
         "江南科规〔{year}〕6号",
@@ -825,23 +827,14 @@ class _PoliciesDemo:
     # --- departments and their keepers -------------------------------------------------------------
 
     def departments(self, like: User) -> dict[str, OrgUnit]:
-        """The departments that keep the demo's policies (the city's are created), by spec key."""
+        """The zone departments that keep the demo's policies, by spec key."""
         found: dict[str, OrgUnit] = {}
-        for key, name, _handler in CITY_DEPARTMENTS:
-            code = f"{self.city.code}-{key}"
-            unit = self.units.get(code) or OrgUnit.objects.filter(code=code).first()
-            if unit is None:
-                unit = OrgUnit.objects.create(
-                    code=code, name=name, kind=OrgUnit.Kind.DEPARTMENT, parent=self.city
-                )
-            found[key] = unit
         for spec in POLICIES:
             if spec.department not in found:
                 unit = self.units.get(f"{self.city.code}-{spec.department}")
                 if unit is not None:
                     found[spec.department] = unit
-        handlers = [(key, username) for key, _name, username in CITY_DEPARTMENTS]
-        handlers += [(f"{zone}-{key}", username) for zone, key, username in ZONE_KEEPERS]
+        handlers = [(f"{zone}-{key}", username) for zone, key, username in ZONE_KEEPERS]
         for key, username in handlers:
             if key in found:
                 self._handler(username, found[key], like)
