@@ -18,9 +18,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_steward_pushes_a_benefit_and_the_enterprise_sees_it_on_its_portal(browser, live_server):  # noqa: F811
     cast = build_cast()
-    policy = make_policy(cast.market_a, title="高新区支持企业研发创新若干政策", document_number="高新管〔2026〕12号")
+    policy = make_policy(
+        cast.market_a, title="高新区支持企业研发创新若干政策", document_number="高新管〔2026〕12号"
+    )
     # ent_a1 is a 重点 enterprise with 5,000 万元 of capital: it qualifies; ent_a2 (一般) does not.
-    item = make_item(policy, name="研发费用补贴", tiers=["key"], capital_min=Decimal("1000"), max_amount=Decimal("50"))
+    item = make_item(
+        policy, name="研发费用补贴", tiers=["key"], capital_min=Decimal("1000"), max_amount=Decimal("50")
+    )
     base = live_server.url
     csp: list[str] = []
 

@@ -158,7 +158,12 @@ def test_the_index_shows_pairings_with_their_secondments_and_counts(cast, login,
 
 def test_the_leader_reads_but_may_not_write(cast, login, scene):
     client = login(cast.leader_a)
-    assert client.get(reverse("exchange:pairing", args=[scene.pairing.pk])).status_code == 200
+    pairing = client.get(reverse("exchange:pairing", args=[scene.pairing.pk]))
+    assert pairing.status_code == 200
+    assert (
+        "cadre_a2" in pairing.content.decode()
+        and 'data-testid="pairing-edit"' not in pairing.content.decode()
+    )
     page = client.get(reverse("exchange:secondment", args=[scene.secondment.pk]))
     assert page.status_code == 200 and 'data-testid="secondment-edit"' not in page.content.decode()
     assert client.get(reverse("exchange:pairing-new")).status_code == 403
@@ -203,7 +208,9 @@ def test_the_cadre_is_sent_to_its_own_secondments_and_sees_only_them(login, scen
 
 def test_the_cadre_reads_its_pairing_but_may_not_edit_it(login, scene):
     client = login(scene.cadre)
-    assert client.get(reverse("exchange:pairing", args=[scene.pairing.pk])).status_code == 200
+    pairing = client.get(reverse("exchange:pairing", args=[scene.pairing.pk]))
+    assert pairing.status_code == 200
+    assert "cadre_a2" not in pairing.content.decode()  # another cadre's secondment on the same pairing
     assert client.get(reverse("exchange:pairing-edit", args=[scene.pairing.pk])).status_code == 403
     assert client.post(reverse("exchange:pairing-edit", args=[scene.pairing.pk]), {}).status_code == 403
     assert client.get(reverse("exchange:secondment-edit", args=[scene.secondment.pk])).status_code == 403

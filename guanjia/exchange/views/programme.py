@@ -181,10 +181,12 @@ def pairing_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     secondments = services.with_counts(_secondments(request).filter(pairing=pairing)).order_by(
         "-starts_on", "pk"
     )
+    page = _page(request, secondments)
     context = {
         "page_title": str(pairing),
         "pairing": pairing,
-        "secondments": secondments,
+        "page": page,
+        "secondments": page,
         "can_keep": may_keep(request.user, pairing.zone_id),
     }
     return render(request, "exchange/programme/pairing.html", context)

@@ -79,7 +79,9 @@ def build(cast: Any, objects: dict[str, Any]) -> None:
         document_number="矩阵〔2026〕2号",
         effective_on=date(2026, 1, 1),
     )
-    objects["match_item"] = library.add_item(policy, by=cast.handler_a, name="矩阵小微企业补贴", scales=["small"])
+    objects["match_item"] = library.add_item(
+        policy, by=cast.handler_a, name="矩阵小微企业补贴", scales=["small"]
+    )
 
 
 def kwargs(world: Any) -> dict[str, dict[str, Any]]:
