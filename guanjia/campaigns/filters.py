@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guanjia.campaigns import services
 from guanjia.campaigns.models import Campaign, CampaignStatus
+from guanjia.core.api_common import IdFilter
 
 
 class CampaignFilter(django_filters.FilterSet):
@@ -17,7 +18,7 @@ class CampaignFilter(django_filters.FilterSet):
         method="by_status",
         help_text=_("按北京时间的今天推算"),
     )
-    zone = django_filters.NumberFilter(label=_("园区"), field_name="zones", help_text=_("覆盖该园区的"))
+    zone = IdFilter(label=_("园区"), field_name="zones", help_text=_("覆盖该园区的"))
 
     class Meta:
         model = Campaign

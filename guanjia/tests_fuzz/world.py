@@ -46,6 +46,7 @@ ROLE_USERS = {
     "supervisor": "gj_supervisor",
     "leader": "gj_leader",
     "promoter": "gj_promoter",
+    "seconded_cadre": "gj_cadre",
     "sysadmin": "gj_sysadmin",
 }
 # The tax department of the first zone has its head approve answers (guanjia/appeals/demo.py); its

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import django_filters
 
+from guanjia.core.api_common import IdFilter
 from guanjia.visits.models import Mode, Visit
 
 
 class VisitFilter(django_filters.FilterSet):
-    enterprise = django_filters.NumberFilter(field_name="enterprise_id")
-    steward = django_filters.NumberFilter(field_name="steward_id")
+    enterprise = IdFilter(field_name="enterprise_id")
+    steward = IdFilter(field_name="steward_id")
     visited_from = django_filters.DateFilter(field_name="visited_on", lookup_expr="gte")
     visited_to = django_filters.DateFilter(field_name="visited_on", lookup_expr="lte")
     mode = django_filters.ChoiceFilter(choices=Mode.choices)

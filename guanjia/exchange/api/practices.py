@@ -24,13 +24,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from guanjia.appeals.kpi import KPIS, KpiValue
-from guanjia.core.models import OrgUnit, User
-from guanjia.exchange import effects
-from guanjia.exchange import practices as services
-from guanjia.exchange.access import may_keep, may_read
-from guanjia.exchange.forms.practices import AdoptionFilter, PracticeFilter, units_of, zones_of
-from guanjia.exchange.models import Adoption, AdoptionStage, Practice, Secondment
-from guanjia.investment.api.common import (
+from guanjia.core.api_common import (
     NamedEnumField,
     Refusals,
     ScopedField,
@@ -38,6 +32,12 @@ from guanjia.investment.api.common import (
     user_or_none,
     version_field,
 )
+from guanjia.core.models import OrgUnit, User
+from guanjia.exchange import effects
+from guanjia.exchange import practices as services
+from guanjia.exchange.access import may_keep, may_read
+from guanjia.exchange.forms.practices import AdoptionFilter, PracticeFilter, units_of, zones_of
+from guanjia.exchange.models import Adoption, AdoptionStage, Practice, Secondment
 
 PRACTICE_ERRORS = Refusals(
     forbidden=_("无权执行此操作（本园区的效能督查人员，或来自本人挂职的挂职干部，可以修改经验做法）"),

@@ -16,12 +16,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import django_filters
-from django import forms
 from django.db import models
 from django.db.models import Count, QuerySet
 from django.urls import URLPattern
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
@@ -29,6 +28,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from guanjia.core.api_common import (
+    IdFilter,
+    NamedEnumField,
+    Refusals,
+    ScopedField,
+    actor,
+    caller,
+    user_or_none,
+    version_field,
+)
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import Role
 from guanjia.exchange import programme as services
@@ -42,16 +51,7 @@ from guanjia.exchange.models import (
     SourcedLead,
     SourcedLeadStatus,
 )
-from guanjia.investment.api.common import (
-    NamedEnumField,
-    Refusals,
-    ScopedField,
-    VisibleNodeField,
-    actor,
-    caller,
-    user_or_none,
-    version_field,
-)
+from guanjia.investment.api.common import VisibleNodeField
 from guanjia.investment.models import INVESTMENT_KEEPERS
 
 PROGRAMME_READERS = (Role.SUPERVISOR, Role.LEADER, Role.SECONDED_CADRE)
@@ -317,19 +317,6 @@ class PairingViewSet(
 
 
 # --- secondments ------------------------------------------------------------------------------------
-
-
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
-class IdFilter(django_filters.NumberFilter):
-    """An object's id: a whole number the database can hold (a decimal, or one too large for a 64-bit
-    column, is refused with a 400 rather than reaching the query)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
 
 
 class SecondmentFilter(django_filters.FilterSet):

@@ -24,6 +24,12 @@ from django.utils.translation import gettext as _
 
 from guanjia.core.decorators import AuthedRequest, role_required
 from guanjia.core.roles import Role
+from guanjia.core.views_common import (
+    post_action,
+    refusal_as_form_error,
+    refusal_as_message,
+    version_shown,
+)
 from guanjia.exchange import programme as services
 from guanjia.exchange import sourcing
 from guanjia.exchange.access import is_own_secondment, may_keep
@@ -48,12 +54,6 @@ from guanjia.exchange.models import (
     SourcedLeadStatus,
 )
 from guanjia.investment.models import Lead
-from guanjia.investment.views.common import (
-    post_action,
-    refusal_as_form_error,
-    refusal_as_message,
-    version_shown,
-)
 
 PAGE_SIZE = 20
 PAIRINGS_PER_PAGE = 10

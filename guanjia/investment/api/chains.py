@@ -25,6 +25,7 @@ from rest_framework.routers import DefaultRouter
 from guanjia.investment import chains
 from guanjia.investment.api.common import (
     CallerZoneField,
+    IdFilter,
     InvestmentViewSet,
     KeepersWrite,
     ReadsInvestment,
@@ -277,9 +278,9 @@ class PlacementUpdateSerializer(serializers.Serializer):
 
 
 class PlacementFilter(django_filters.FilterSet):
-    node = django_filters.NumberFilter(field_name="node_id", label=_("环节"))
-    chain = django_filters.NumberFilter(field_name="node__chain_id", label=_("产业链"))
-    enterprise = django_filters.NumberFilter(field_name="enterprise_id", label=_("企业"))
+    node = IdFilter(field_name="node_id", label=_("环节"))
+    chain = IdFilter(field_name="node__chain_id", label=_("产业链"))
+    enterprise = IdFilter(field_name="enterprise_id", label=_("企业"))
 
     class Meta:
         model = NodePlacement

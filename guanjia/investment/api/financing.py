@@ -36,6 +36,7 @@ from guanjia.investment import financing
 from guanjia.investment.access import today
 from guanjia.investment.api.common import (
     CallerZoneField,
+    IdFilter,
     InvestmentViewSet,
     NamedEnumField,
     Refusals,
@@ -378,7 +379,7 @@ class NeedUpdateSerializer(_AllOptionalButVersion, _NeedFields):
 class NeedFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label=_("融资方式"), choices=FinancingKind.choices)
     status = django_filters.ChoiceFilter(label=_("状态"), choices=FinancingNeedStatus.choices)
-    enterprise = django_filters.NumberFilter(label=_("企业 id"), field_name="enterprise_id")
+    enterprise = IdFilter(label=_("企业 id"), field_name="enterprise_id")
 
     class Meta:
         model = FinancingNeed
@@ -694,8 +695,8 @@ class RoadshowViewSet(
 
 
 class OutcomeFilter(django_filters.FilterSet):
-    fund = django_filters.NumberFilter(label=_("基金 id"), field_name="fund_id")
-    need = django_filters.NumberFilter(label=_("融资需求 id"), field_name="need_id")
+    fund = IdFilter(label=_("基金 id"), field_name="fund_id")
+    need = IdFilter(label=_("融资需求 id"), field_name="need_id")
     start = django_filters.DateFilter(label=_("投资日期起"), field_name="invested_on", lookup_expr="gte")
     end = django_filters.DateFilter(label=_("投资日期止"), field_name="invested_on", lookup_expr="lte")
 

@@ -31,6 +31,7 @@ from guanjia.investment import access, approvals
 from guanjia.investment import projects as services
 from guanjia.investment.api.common import (
     CallerZoneField,
+    IdFilter,
     InvestmentViewSet,
     NamedEnumField,
     ReadsInvestment,
@@ -436,10 +437,10 @@ class AccelerationSerializer(serializers.Serializer):
 
 class ProjectFilter(django_filters.FilterSet):
     stage = django_filters.ChoiceFilter(label=_("阶段"), choices=Stage.choices)
-    chain = django_filters.NumberFilter(label=_("产业链"), field_name="chain_id")
+    chain = IdFilter(label=_("产业链"), field_name="chain_id")
     source = django_filters.ChoiceFilter(label=_("线索来源"), choices=LeadSource.choices)
     kind = django_filters.ChoiceFilter(label=_("项目性质"), choices=ProjectKind.choices)
-    owner = django_filters.NumberFilter(label=_("招商专员"), field_name="owner_id")
+    owner = IdFilter(label=_("招商专员"), field_name="owner_id")
     overdue = StrictBooleanFilter(
         label=_("逾期节点"), method="by_overdue", help_text=_("true 只列有逾期节点的项目，false 只列没有的")
     )

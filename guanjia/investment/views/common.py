@@ -1,94 +1,44 @@
-"""What the investment pages share: who reads and who writes, the POST-only actions, the keeper's check
-on an object of the user's scope, a write's refusal shown as a form error or a message, and the
-version the user's page showed.
-
-    @post_action(*KEEPERS)
-    def need_withdraw(request, pk):
-        need = _kept_need(request, pk)
-        with refusal_as_message(request):
-            financing.withdraw_need(need, by=request.user, version=posted_version(request, need.version))
-            messages.success(request, _("已撤回该融资需求"))
-        return redirect("investment:need", pk=need.pk)
-
-A ServiceError raised by the write ends the `with` block: what follows the write in it (the success
-message, the redirect) does not run, and the refusal is shown instead.
-"""
+"""What the investment pages share: who reads and who writes, and the keeper's check on an object of the
+user's scope. The POST-only actions, a write's refusal shown as a form error or a message, and the
+version the user's page showed are any app's (guanjia.core.views_common), imported here too so that the
+investment pages name one place."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING
 
-from django import forms
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
-from django.views.decorators.http import require_POST
 
-from guanjia.core.decorators import AuthedRequest, role_required
-from guanjia.core.errors import ServiceError
+from guanjia.core.decorators import AuthedRequest
 from guanjia.core.roles import Role
+from guanjia.core.views_common import (
+    post_action,
+    posted_version,
+    refusal_as_form_error,
+    refusal_as_message,
+    version_shown,
+)
 from guanjia.investment.access import may_keep
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise  # typing only: django-stubs is a dev dependency
 
+__all__ = [
+    "KEEPERS",
+    "READERS",
+    "post_action",
+    "posted_version",
+    "refusal_as_form_error",
+    "refusal_as_message",
+    "require_keeper",
+    "version_shown",
+]
+
 READERS = (Role.PROMOTER, Role.LEADER)
 KEEPERS = (Role.PROMOTER,)
-
-
-def post_action(*roles: str) -> Callable[[Callable], Callable]:
-    """A POST-only action of `roles`: another method is a 405 (before the role is looked at), another
-    role a 403."""
-
-    def decorator(view: Callable) -> Callable:
-        return require_POST(role_required(*roles)(view))
-
-    return decorator
 
 
 def require_keeper(request: AuthedRequest, zone_id: int, refusal: StrOrPromise) -> None:
     """A write on an object of the user's scope: only a promoter of its zone (a leader reads it: 403)."""
     if not may_keep(request.user, zone_id):
         raise PermissionDenied(refusal)
-
-
-@contextmanager
-def refusal_as_form_error(form: forms.BaseForm) -> Iterator[None]:
-    """Run a form's write: a service's refusal becomes the form's error, and the page shows it again."""
-    try:
-        yield
-    except ServiceError as exc:
-        form.add_error(None, str(exc))
-
-
-@contextmanager
-def refusal_as_message(request: HttpRequest) -> Iterator[None]:
-    """Run a write of a POST-only action: a service's refusal becomes the page's error message."""
-    try:
-        yield
-    except ServiceError as exc:
-        messages.error(request, str(exc))
-
-
-def version_shown(data: Mapping[str, Any], current: int) -> int:
-    """The version an edit form showed (a stale form is refused, not applied); `current` if it sent none."""
-    version = data.get("version")
-    return version if version is not None else current
-
-
-@overload
-def posted_version(request: HttpRequest, default: int) -> int: ...
-@overload
-def posted_version(request: HttpRequest, default: None = None) -> int | None: ...
-def posted_version(request: HttpRequest, default: int | None = None) -> int | None:
-    """The version the page of a POST-only action showed: `default` when it sent none; 0 (never a
-    version, so refused as stale) when it sent something else than a number."""
-    value = request.POST.get("version", "")
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        return 0

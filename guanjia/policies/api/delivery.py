@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from guanjia.core.api import DEFAULT_ERRORS, ErrorSerializer, StrictBooleanFilter
+from guanjia.core.api_common import IdFilter
 from guanjia.core.models import User
 from guanjia.core.roles import Role
 from guanjia.enterprises.models import Enterprise
@@ -279,10 +280,10 @@ class PolicyDeliveryTotalsSerializer(serializers.Serializer):
 
 class DeliveryFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("状态"), choices=DeliveryStatus.choices)
-    policy = django_filters.NumberFilter(label=_("政策 id"), field_name="item__policy_id")
-    item = django_filters.NumberFilter(label=_("兑现事项 id"), field_name="item_id")
-    zone = django_filters.NumberFilter(label=_("园区 id"), field_name="zone_id")
-    enterprise = django_filters.NumberFilter(label=_("企业 id"), field_name="enterprise_id")
+    policy = IdFilter(label=_("政策 id"), field_name="item__policy_id")
+    item = IdFilter(label=_("兑现事项 id"), field_name="item_id")
+    zone = IdFilter(label=_("园区 id"), field_name="zone_id")
+    enterprise = IdFilter(label=_("企业 id"), field_name="enterprise_id")
     overdue = StrictBooleanFilter(label=_("逾期未兑现"), method="filter_overdue")
 
     class Meta:

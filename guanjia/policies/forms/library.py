@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from guanjia.appeals.forms import MultipleFileField, files_help
+from guanjia.core.api_common import IdFilter
 from guanjia.core.forms import TablerWidgetsMixin
 from guanjia.core.models import OrgUnit
 from guanjia.enterprises.industries import DIVISION_CHOICES
@@ -122,12 +123,6 @@ class PolicyFilter(django_filters.FilterSet):
         if value == "all":
             return queryset
         return queryset.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=on))
-
-
-class IdFilter(django_filters.NumberFilter):
-    """An object's id: a whole number (NumberFilter alone takes decimals)."""
-
-    field_class = forms.IntegerField
 
 
 class BenefitItemFilter(django_filters.FilterSet):
