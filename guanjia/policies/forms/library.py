@@ -250,18 +250,8 @@ class BenefitItemForm(TablerWidgetsMixin, forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    CONDITION_FIELDS = (
-        "zones",
-        "divisions",
-        "scales",
-        "tiers",
-        "tags",
-        "min_years",
-        "max_years",
-        "capital_min",
-        "capital_max",
-        "other_conditions",
-    )
+    # The eligibility part of ITEM_FIELDS: from the zones on.
+    CONDITION_FIELDS = services.ITEM_FIELDS[services.ITEM_FIELDS.index("zones") :]
 
     def __init__(self, *args: Any, policy: Policy, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
