@@ -149,6 +149,7 @@ class LearningNote(models.Model):
     body = models.TextField(_("内容"))
     observed_on = models.DateField(_("日期"))
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
 
     objects = SecondmentRowQuerySet.as_manager()
 
@@ -171,6 +172,7 @@ class LiaisonActivity(models.Model):
     participants = models.CharField(_("参加单位"), max_length=300, blank=True)
     outcome = models.TextField(_("成效"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
 
     objects = SecondmentRowQuerySet.as_manager()
 

@@ -4,21 +4,19 @@ records of its secondment — learning notes (见闻) and liaison activities (�
 A zone's supervisors keep its pairings and secondments; its leaders read them; the cadre of a secondment
 writes its notes and activities (access.py). Sourced leads are in sourcing.py.
 
-LearningNote and LiaisonActivity have no version column: their edits are guarded by a revision, a digest
-of the row as the editor read it, compared and written with a conditional UPDATE on the row's values.
+Every write of a row is guarded by its version (optimistic lock): a stale version loses (Conflict).
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from guanjia.core import audit
@@ -402,18 +400,6 @@ def update_secondment(secondment: Secondment, *, by: User, version: int, **chang
 # --- a cadre's rows: learning notes and liaison activities -------------------------------------------
 
 
-def revision(row: LearningNote | LiaisonActivity) -> str:
-    """A digest of the row's values as read: an edit or a removal sends it back, and loses if it changed."""
-    fields = NOTE_FIELDS if isinstance(row, LearningNote) else ACTIVITY_FIELDS
-    text = "\x1f".join(str(getattr(row, name)) for name in fields)
-    return hashlib.sha256(f"{row.pk}\x1e{text}".encode()).hexdigest()[:16]
-
-
-def _check_revision(row: LearningNote | LiaisonActivity, given: str | None, what: str) -> None:
-    if given is not None and given != revision(row):
-        raise Conflict(_("%(what)s“%(title)s”刚被修改，请刷新后重试") % {"what": what, "title": row.title})
-
-
 def _within_secondment(day: date, secondment: Secondment, *, label: str) -> date:
     if day < secondment.starts_on or day > secondment.ends_on:
         raise ServiceError(
@@ -464,13 +450,14 @@ def _kind_of(row: LearningNote | LiaisonActivity) -> _RowKind:
 
 
 def _change_row(
-    row: LearningNote | LiaisonActivity, *, by: User, revision_read: str | None, clean: dict[str, Any]
+    row: LearningNote | LiaisonActivity, *, by: User, version: int | None, clean: dict[str, Any]
 ) -> None:
-    """Write `clean` if the row is still as it was read (its values are the condition). In a transaction."""
+    """Write `clean` if the row still has the version read (None: the one `row` was read with).
+    In a transaction."""
     kind = _kind_of(row)
-    _check_revision(row, revision_read, kind.what)
+    given = row.version if version is None else version
     as_read = {name: getattr(row, name) for name in kind.fields}
-    moved = kind.model.objects.filter(pk=row.pk, **as_read).update(**clean)
+    moved = kind.model.objects.filter(pk=row.pk, version=given).update(**clean, version=F("version") + 1)
     if moved != 1:
         raise Conflict(
             _("%(what)s“%(title)s”刚被修改或删除，请刷新后重试") % {"what": kind.what, "title": row.title}
@@ -485,16 +472,22 @@ def _change_row(
     )
     for name, value in clean.items():
         setattr(row, name, value)
+    row.version = given + 1
 
 
-def _delete_row(row: LearningNote | LiaisonActivity, *, by: User, revision_read: str | None) -> None:
+def _delete_row(row: LearningNote | LiaisonActivity, *, by: User, version: int | None) -> None:
+    """Remove the row if it still has the version read (None: the one `row` was read with)."""
     kind = _kind_of(row)
     check_cadre(by, row.secondment)
-    _check_revision(row, revision_read, kind.what)
+    given = row.version if version is None else version
     pk, title = row.pk, row.title
     with transaction.atomic():
-        removed, _kinds = kind.model.objects.filter(pk=pk).delete()
+        removed, _kinds = kind.model.objects.filter(pk=pk, version=given).delete()
         if removed != 1:
+            if kind.model.objects.filter(pk=pk).exists():
+                raise Conflict(
+                    _("%(what)s“%(title)s”刚被修改，请刷新后重试") % {"what": kind.what, "title": title}
+                )
             raise Conflict(
                 _("%(what)s“%(title)s”已被删除，请刷新后重试") % {"what": kind.what, "title": title}
             )
@@ -524,8 +517,8 @@ def add_note(secondment: Secondment, *, by: User, title: str, body: str, observe
     return note
 
 
-def update_note(note: LearningNote, *, by: User, revision: str | None = None, **changes: Any) -> LearningNote:
-    """Change the fields given (NOTE_FIELDS); `revision` is the one the editor read (stale: Conflict)."""
+def update_note(note: LearningNote, *, by: User, version: int | None = None, **changes: Any) -> LearningNote:
+    """Change the fields given (NOTE_FIELDS); `version` is the one the editor read (stale: Conflict)."""
     check_cadre(by, note.secondment)
     unknown = set(changes) - set(NOTE_FIELDS)
     if unknown:
@@ -533,13 +526,13 @@ def update_note(note: LearningNote, *, by: User, revision: str | None = None, **
     current = {name: getattr(note, name) for name in NOTE_FIELDS}
     clean = _clean_note({**current, **changes}, note.secondment)
     with transaction.atomic():
-        _change_row(note, by=by, revision_read=revision, clean=clean)
+        _change_row(note, by=by, version=version, clean=clean)
     return note
 
 
-def delete_note(note: LearningNote, *, by: User, revision: str | None = None) -> None:
-    """The cadre removes one of its notes."""
-    _delete_row(note, by=by, revision_read=revision)
+def delete_note(note: LearningNote, *, by: User, version: int | None = None) -> None:
+    """The cadre removes one of its notes; a stale `version` loses (Conflict)."""
+    _delete_row(note, by=by, version=version)
 
 
 def add_activity(
@@ -577,9 +570,9 @@ def add_activity(
 
 
 def update_activity(
-    activity: LiaisonActivity, *, by: User, revision: str | None = None, **changes: Any
+    activity: LiaisonActivity, *, by: User, version: int | None = None, **changes: Any
 ) -> LiaisonActivity:
-    """Change the fields given (ACTIVITY_FIELDS); `revision` is the one the editor read (stale: Conflict)."""
+    """Change the fields given (ACTIVITY_FIELDS); `version` is the one the editor read (stale: Conflict)."""
     check_cadre(by, activity.secondment)
     unknown = set(changes) - set(ACTIVITY_FIELDS)
     if unknown:
@@ -587,13 +580,13 @@ def update_activity(
     current = {name: getattr(activity, name) for name in ACTIVITY_FIELDS}
     clean = _clean_activity({**current, **changes}, activity.secondment)
     with transaction.atomic():
-        _change_row(activity, by=by, revision_read=revision, clean=clean)
+        _change_row(activity, by=by, version=version, clean=clean)
     return activity
 
 
-def delete_activity(activity: LiaisonActivity, *, by: User, revision: str | None = None) -> None:
-    """The cadre removes one of its activities."""
-    _delete_row(activity, by=by, revision_read=revision)
+def delete_activity(activity: LiaisonActivity, *, by: User, version: int | None = None) -> None:
+    """The cadre removes one of its activities; a stale `version` loses (Conflict)."""
+    _delete_row(activity, by=by, version=version)
 
 
 # --- reads ------------------------------------------------------------------------------------------

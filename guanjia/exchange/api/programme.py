@@ -5,7 +5,7 @@ before the body is read; an object named in a body that the caller may not use "
 
 - /api/pairings/, /api/secondments/: the zone's supervisors write, its leaders read, a cadre reads its own.
 - /api/learning-notes/, /api/liaison-activities/: the cadre of the secondment writes; the zone's
-  supervisors and leaders read. These rows have no version: an edit sends the `revision` it read.
+  supervisors and leaders read. An edit sends the `version` it read; a removal may (?version=).
 - /api/sourced-leads/: the cadre submits and corrects; the zone's promoters take (into an investment lead
   with source 挂职干部) or decline; supervisors and leaders read (the contact's phone masked for leaders).
 """
@@ -20,7 +20,8 @@ from django.db import models
 from django.db.models import Count, QuerySet
 from django.urls import URLPattern
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
@@ -455,25 +456,20 @@ class ActivityFilter(SecondmentRowFilter):
         fields: list[str] = []
 
 
-class _RevisionMixin(serializers.Serializer):
-    revision = serializers.SerializerMethodField(
-        help_text=_("读取时的修订标记：修改时原样提交，已被修改时返回 409")
-    )
-
-    def get_revision(self, row: Any) -> str:
-        return services.revision(row)
-
-
-def revision_field() -> serializers.CharField:
-    return serializers.CharField(
-        label=_("修订标记"), max_length=40, help_text=_("读取时的 revision；已被修改时返回 409")
-    )
+# A removal may send the version it read as ?version= (a stale one: 409); without it the row is removed.
+ROW_VERSION = OpenApiParameter(
+    "version",
+    OpenApiTypes.INT,
+    OpenApiParameter.QUERY,
+    required=False,
+    description=_("读取时的 version；已被修改时返回 409"),
+)
 
 
-class LearningNoteSerializer(_RevisionMixin, serializers.ModelSerializer):
+class LearningNoteSerializer(serializers.ModelSerializer):
     class Meta:
         model = LearningNote
-        fields = ["id", "secondment", "title", "body", "observed_on", "created_at", "revision"]
+        fields = ["id", "secondment", "title", "body", "observed_on", "created_at", "version"]
         read_only_fields = fields
 
 
@@ -488,11 +484,11 @@ class LearningNoteCreateSerializer(_NoteFields):
 
 
 class LearningNoteUpdateSerializer(_AllOptionalBut, _NoteFields):
-    kept_required = ("revision",)
-    revision = revision_field()
+    kept_required = ("version",)
+    version = version_field()
 
 
-class LiaisonActivitySerializer(_RevisionMixin, serializers.ModelSerializer):
+class LiaisonActivitySerializer(serializers.ModelSerializer):
     class Meta:
         model = LiaisonActivity
         fields = [
@@ -504,7 +500,7 @@ class LiaisonActivitySerializer(_RevisionMixin, serializers.ModelSerializer):
             "participants",
             "outcome",
             "created_at",
-            "revision",
+            "version",
         ]
         read_only_fields = fields
 
@@ -522,8 +518,20 @@ class LiaisonActivityCreateSerializer(_ActivityFields):
 
 
 class LiaisonActivityUpdateSerializer(_AllOptionalBut, _ActivityFields):
-    kept_required = ("revision",)
-    revision = revision_field()
+    kept_required = ("version",)
+    version = version_field()
+
+
+def _version_asked(request: Request) -> int | None:
+    """The ?version= a removal sent (None if none); what is no version is a 400 naming the field."""
+    field = version_field(required=False)
+    value = request.query_params.get("version")
+    if value in (None, ""):
+        return None
+    try:
+        return int(field.run_validation(value))
+    except serializers.ValidationError as exc:
+        raise serializers.ValidationError({"version": exc.detail}) from exc
 
 
 class _CadreRowViewSet(
@@ -558,11 +566,16 @@ class _CadreRowViewSet(
     ),
     partial_update=extend_schema(
         summary=_("修改见闻"),
-        description=_("只提交要改的字段，并带上读取时的 revision；已被修改时返回 409。"),
+        description=_("只提交要改的字段，并带上读取时的 version；已被修改时返回 409。"),
         request=LearningNoteUpdateSerializer,
         responses=NOTE_ERRORS.responses(200, LearningNoteSerializer, 400, 403, 404, 409),
     ),
-    destroy=extend_schema(summary=_("删除见闻"), responses=NOTE_ERRORS.responses(204, None, 403, 404, 409)),
+    destroy=extend_schema(
+        summary=_("删除见闻"),
+        description=_("可带上读取时的 version（查询参数）；已被修改时返回 409。"),
+        parameters=[ROW_VERSION],
+        responses=NOTE_ERRORS.responses(204, None, 400, 403, 404, 409),
+    ),
 )
 class LearningNoteViewSet(_CadreRowViewSet):
     """Learning notes (见闻) the caller may read; the cadre of the secondment writes them."""
@@ -590,7 +603,7 @@ class LearningNoteViewSet(_CadreRowViewSet):
         return self.show(note)
 
     def perform_destroy(self, instance: LearningNote) -> None:
-        services.delete_note(instance, by=actor(self.request))
+        services.delete_note(instance, by=actor(self.request), version=_version_asked(self.request))
 
 
 @extend_schema_view(
@@ -611,12 +624,15 @@ class LearningNoteViewSet(_CadreRowViewSet):
     ),
     partial_update=extend_schema(
         summary=_("修改对接活动"),
-        description=_("只提交要改的字段，并带上读取时的 revision；已被修改时返回 409。"),
+        description=_("只提交要改的字段，并带上读取时的 version；已被修改时返回 409。"),
         request=LiaisonActivityUpdateSerializer,
         responses=ACTIVITY_ERRORS.responses(200, LiaisonActivitySerializer, 400, 403, 404, 409),
     ),
     destroy=extend_schema(
-        summary=_("删除对接活动"), responses=ACTIVITY_ERRORS.responses(204, None, 403, 404, 409)
+        summary=_("删除对接活动"),
+        description=_("可带上读取时的 version（查询参数）；已被修改时返回 409。"),
+        parameters=[ROW_VERSION],
+        responses=ACTIVITY_ERRORS.responses(204, None, 400, 403, 404, 409),
     ),
 )
 class LiaisonActivityViewSet(_CadreRowViewSet):
@@ -645,7 +661,7 @@ class LiaisonActivityViewSet(_CadreRowViewSet):
         return self.show(activity)
 
     def perform_destroy(self, instance: LiaisonActivity) -> None:
-        services.delete_activity(instance, by=actor(self.request))
+        services.delete_activity(instance, by=actor(self.request), version=_version_asked(self.request))
 
 
 # --- sourced leads ----------------------------------------------------------------------------------

@@ -145,7 +145,7 @@ class NoteForm(TablerWidgetsMixin, forms.Form):
         widget=_textarea(8),
         help_text=_("所见所学、可借鉴之处"),
     )
-    revision = forms.CharField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class ActivityForm(TablerWidgetsMixin, forms.Form):
@@ -161,7 +161,7 @@ class ActivityForm(TablerWidgetsMixin, forms.Form):
     outcome = forms.CharField(
         label=_("成效"), max_length=programme.LONG_TEXT_MAX, required=False, widget=_textarea()
     )
-    revision = forms.CharField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class SourcedLeadForm(TablerWidgetsMixin, forms.Form):

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db.models import F
 
 from guanjia.core.errors import Conflict, NotAllowed, ServiceError
 from guanjia.core.models import AuditRecord
@@ -265,21 +266,21 @@ def test_a_note_is_not_dated_in_the_future(cast, scene):
     )
 
 
-def test_a_note_edit_sends_the_revision_it_read_and_a_stale_one_loses(scene):
+def test_a_note_edit_sends_the_version_it_read_and_a_stale_one_loses(scene):
     note = make_note(scene.secondment)
-    read = programme.revision(note)
+    read = note.version
     stale = LearningNote.objects.get(pk=note.pk)
-    programme.update_note(note, by=scene.cadre, revision=read, title="拿地即开工")
-    assert programme.revision(note) != read
+    programme.update_note(note, by=scene.cadre, version=read, title="拿地即开工")
+    assert note.version == read + 1 == LearningNote.objects.get(pk=note.pk).version
 
-    with pytest.raises(Conflict):
-        programme.update_note(stale, by=scene.cadre, revision=read, title="另一个标题")
+    with pytest.raises(Conflict, match="刚被修改或删除"):
+        programme.update_note(stale, by=scene.cadre, version=read, title="另一个标题")
     assert LearningNote.objects.get(pk=note.pk).title == "拿地即开工"
 
 
 def test_a_note_changed_behind_the_editors_back_is_not_overwritten(scene):
     note = make_note(scene.secondment)
-    LearningNote.objects.filter(pk=note.pk).update(body="别处改过")  # the editor's copy is now stale
+    LearningNote.objects.filter(pk=note.pk).update(body="别处改过", version=F("version") + 1)  # now stale
 
     with pytest.raises(Conflict):
         programme.update_note(note, by=scene.cadre, body="我的修改")
@@ -293,7 +294,10 @@ def test_the_cadre_deletes_its_note_and_another_may_not(cast, scene):
     with pytest.raises(NotAllowed):
         programme.delete_note(note, by=cast.supervisor_a)
 
-    programme.delete_note(note, by=scene.cadre, revision=programme.revision(note))
+    with pytest.raises(Conflict, match="刚被修改"):
+        programme.delete_note(note, by=scene.cadre, version=note.version + 1)
+    assert LearningNote.objects.exists()
+    programme.delete_note(note, by=scene.cadre, version=note.version)
     assert not LearningNote.objects.exists()
     assert AuditRecord.objects.filter(action="exchange.note_delete", object_id=str(note.pk)).exists()
     with pytest.raises(Conflict):
@@ -309,12 +313,10 @@ def test_activities_follow_the_same_rules(scene):
     with pytest.raises(ServiceError, match="活动名称：请填写"):
         programme.add_activity(scene.secondment, by=scene.cadre, title=" ", held_on=date(2026, 5, 6))
 
-    programme.update_activity(
-        activity, by=scene.cadre, revision=programme.revision(activity), outcome="签约一家"
-    )
+    programme.update_activity(activity, by=scene.cadre, version=activity.version, outcome="签约一家")
     assert LiaisonActivity.objects.get(pk=activity.pk).outcome == "签约一家"
     with pytest.raises(Conflict):
-        programme.update_activity(activity, by=scene.cadre, revision="0" * 16, outcome="x")
+        programme.update_activity(activity, by=scene.cadre, version=1, outcome="x")
     programme.delete_activity(activity, by=scene.cadre)
     assert not LiaisonActivity.objects.exists()
 

@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from guanjia.exchange import programme
 from guanjia.exchange.models import LearningNote, Pairing, Secondment, SourcedLead, SourcedLeadStatus
 from guanjia.exchange.tests.helpers import (
     build_scene,
@@ -193,9 +192,9 @@ def test_the_cadre_writes_notes_on_its_own_secondment_only(api, scene):
     assert other.status_code == 400 and "secondment" in other.json()
 
     url = f"/api/learning-notes/{note['id']}/"
-    patched = client.patch(url, {"title": "一窗通办（续）", "revision": note["revision"]}, format="json")
-    assert patched.status_code == 200 and patched.json()["revision"] != note["revision"]
-    assert client.patch(url, {"title": "x", "revision": note["revision"]}, format="json").status_code == 409
+    patched = client.patch(url, {"title": "一窗通办（续）", "version": note["version"]}, format="json")
+    assert patched.status_code == 200 and patched.json()["version"] == note["version"] + 1
+    assert client.patch(url, {"title": "x", "version": note["version"]}, format="json").status_code == 409
     late = client.post(
         "/api/learning-notes/",
         {**body, "observed_on": "2026-10-01", "secondment": scene.secondment.pk},
@@ -204,7 +203,9 @@ def test_the_cadre_writes_notes_on_its_own_secondment_only(api, scene):
     assert late.status_code == 400 and "应在挂职期间" in late.json()["detail"]
 
     assert api(scene.cadre2).delete(url).status_code == 404
-    assert client.delete(url).status_code == 204
+    assert client.delete(f"{url}?version=x").status_code == 400
+    assert client.delete(f"{url}?version={note['version']}").status_code == 409
+    assert client.delete(f"{url}?version={note['version'] + 1}").status_code == 204
     assert not LearningNote.objects.exists()
 
 
@@ -216,9 +217,7 @@ def test_supervisors_and_leaders_read_notes_and_activities_but_do_not_write_them
         assert _ids(client.get("/api/liaison-activities/")) == {activity.pk}
         assert client.delete(f"/api/learning-notes/{note.pk}/").status_code == 403
         assert (
-            client.patch(
-                f"/api/liaison-activities/{activity.pk}/", {"revision": "x"}, format="json"
-            ).status_code
+            client.patch(f"/api/liaison-activities/{activity.pk}/", {"version": 1}, format="json").status_code
             == 403
         )
     assert _ids(api(scene.cadre2).get("/api/learning-notes/")) == set()
@@ -241,7 +240,7 @@ def test_activities_through_the_api(api, scene):
     activity = created.json()
     patched = client.patch(
         f"/api/liaison-activities/{activity['id']}/",
-        {"outcome": "签约一家", "revision": activity["revision"]},
+        {"outcome": "签约一家", "version": activity["version"]},
         format="json",
     )
     assert patched.status_code == 200 and patched.json()["outcome"] == "签约一家"
@@ -333,9 +332,10 @@ def test_roles_outside_the_programme_get_403(cast, api):
     assert api(cast.promoter_a).get("/api/pairings/").status_code == 403
 
 
-def test_revisions_match_the_service(scene):
+def test_rows_show_the_version_the_service_keeps(api, scene):
     note = make_note(scene.secondment)
-    assert programme.revision(note) == programme.revision(LearningNote.objects.get(pk=note.pk))
+    shown = api(scene.cadre).get(f"/api/learning-notes/{note.pk}/").json()
+    assert shown["version"] == LearningNote.objects.get(pk=note.pk).version == 1
     assert Pairing.objects.count() == 1 and Secondment.objects.count() == 2
 
 

@@ -11,7 +11,6 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from guanjia.exchange import programme
 from guanjia.exchange.models import (
     LearningNote,
     LiaisonActivity,
@@ -236,18 +235,18 @@ def test_the_cadre_writes_edits_and_deletes_notes_on_its_secondment(login, scene
             "title": "一窗通办（续）",
             "body": "一日办结。",
             "observed_on": "2026-04-02",
-            "revision": programme.revision(note),
+            "version": note.version,
         },
     )
     assert response.status_code == 302
     assert LearningNote.objects.get().title == "一窗通办（续）"
 
     assert client.get(reverse("exchange:note-delete", args=[note.pk])).status_code == 405
-    response = client.post(reverse("exchange:note-delete", args=[note.pk]), {"revision": "stale"})
+    response = client.post(reverse("exchange:note-delete", args=[note.pk]), {"version": "stale"})
     assert response.status_code == 302 and LearningNote.objects.exists()  # a stale page deletes nothing
     client.post(
         reverse("exchange:note-delete", args=[note.pk]),
-        {"revision": programme.revision(LearningNote.objects.get())},
+        {"version": LearningNote.objects.get().version},
     )
     assert not LearningNote.objects.exists()
 

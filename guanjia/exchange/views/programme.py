@@ -26,6 +26,7 @@ from guanjia.core.decorators import AuthedRequest, role_required
 from guanjia.core.roles import Role
 from guanjia.core.views_common import (
     post_action,
+    posted_version,
     refusal_as_form_error,
     refusal_as_message,
     version_shown,
@@ -260,9 +261,9 @@ def _sections(request: AuthedRequest, secondment: Secondment) -> dict[str, Any]:
     return {
         "own": own,
         "notes": notes,
-        "note_rows": [{"note": n, "revision": services.revision(n)} for n in notes],
+        "note_rows": [{"note": n} for n in notes],
         "activities": activities,
-        "activity_rows": [{"activity": a, "revision": services.revision(a)} for a in activities],
+        "activity_rows": [{"activity": a} for a in activities],
         "leads": leads,
         "lead_rows": [{"sourced": s, "phone": sourcing.contact_phone_for(user, s)} for s in leads],
         "practices": practices,
@@ -375,14 +376,14 @@ def note_new(request: AuthedRequest, pk: int) -> HttpResponse:
 def note_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     note = _own_row(request, LearningNote, pk)
     initial = {name: getattr(note, name) for name in services.NOTE_FIELDS}
-    form = NoteForm(request.POST or None, initial={**initial, "revision": services.revision(note)})
+    form = NoteForm(request.POST or None, initial={**initial, "version": note.version})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with refusal_as_form_error(form):
             services.update_note(
                 note,
                 by=request.user,
-                revision=data["revision"] or None,
+                version=version_shown(data, note.version),
                 title=data["title"],
                 body=data["body"],
                 observed_on=data["observed_on"],
@@ -398,7 +399,7 @@ def note_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 def note_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     note = _own_row(request, LearningNote, pk)
     with refusal_as_message(request):
-        services.delete_note(note, by=request.user, revision=request.POST.get("revision") or None)
+        services.delete_note(note, by=request.user, version=posted_version(request, note.version))
         messages.success(request, _("已删除见闻：%(title)s") % {"title": note.title})
     return redirect("exchange:secondment", pk=note.secondment_id)
 
@@ -423,12 +424,15 @@ def activity_new(request: AuthedRequest, pk: int) -> HttpResponse:
 def activity_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     activity = _own_row(request, LiaisonActivity, pk)
     initial = {name: getattr(activity, name) for name in services.ACTIVITY_FIELDS}
-    form = ActivityForm(request.POST or None, initial={**initial, "revision": services.revision(activity)})
+    form = ActivityForm(request.POST or None, initial={**initial, "version": activity.version})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with refusal_as_form_error(form):
             services.update_activity(
-                activity, by=request.user, revision=data["revision"] or None, **_activity_values(data)
+                activity,
+                by=request.user,
+                version=version_shown(data, activity.version),
+                **_activity_values(data),
             )
             messages.success(request, _("已保存"))
             return redirect("exchange:secondment", pk=activity.secondment_id)
@@ -446,7 +450,7 @@ def activity_edit(request: AuthedRequest, pk: int) -> HttpResponse:
 def activity_delete(request: AuthedRequest, pk: int) -> HttpResponse:
     activity = _own_row(request, LiaisonActivity, pk)
     with refusal_as_message(request):
-        services.delete_activity(activity, by=request.user, revision=request.POST.get("revision") or None)
+        services.delete_activity(activity, by=request.user, version=posted_version(request, activity.version))
         messages.success(request, _("已删除对接活动：%(title)s") % {"title": activity.title})
     return redirect("exchange:secondment", pk=activity.secondment_id)
 

@@ -152,7 +152,7 @@ def positives(users: dict[str, User]) -> list[Positive]:
             "PATCH /api/learning-notes/{id}/",
             CADRE_ROLE,
             {"id": patched_note.pk},
-            body={"title": "拿地即开工", "revision": programme.revision(patched_note)},
+            body={"title": "拿地即开工", "version": patched_note.version},
         ),
         Positive("DELETE /api/learning-notes/{id}/", CADRE_ROLE, {"id": deleted_note.pk}),
         # --- liaison activities ---
@@ -167,7 +167,7 @@ def positives(users: dict[str, User]) -> list[Positive]:
             "PATCH /api/liaison-activities/{id}/",
             CADRE_ROLE,
             {"id": patched_activity.pk},
-            body={"outcome": "签约一家", "revision": programme.revision(patched_activity)},
+            body={"outcome": "签约一家", "version": patched_activity.version},
         ),
         Positive("DELETE /api/liaison-activities/{id}/", CADRE_ROLE, {"id": deleted_activity.pk}),
         # --- sourced leads ---

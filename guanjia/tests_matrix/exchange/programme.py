@@ -87,8 +87,8 @@ def _pages() -> list[Row]:
         rows.append(R(name, GET, target, default=FORBIDDEN, ok=CADRES))
         rows.append(R(name, POST, target, body=body, default=FORBIDDEN, ok=CADRES))
     for name, target, body, allowed in (
-        ("exchange:note-delete", "prog_note", "prog_note_revision", CADRES),
-        ("exchange:activity-delete", "prog_activity", "prog_activity_revision", CADRES),
+        ("exchange:note-delete", "prog_note", "prog_note_version", CADRES),
+        ("exchange:activity-delete", "prog_activity", "prog_activity_version", CADRES),
         ("exchange:sourced-lead-take", "prog_sourced", "prog_take", DECIDERS),
         ("exchange:sourced-lead-decline", "prog_sourced", "prog_decline", DECIDERS),
     ):
@@ -281,11 +281,11 @@ def bodies(world: Any) -> dict[str, Any]:
         "prog_secondment_new": {**later, "pairing": pairing.pk, "cadre": cadre.pk},
         "prog_secondment_edit": {**secondment_form, "version": secondment.version},
         "prog_note": note_form,
-        "prog_note_edit": {**note_form, "revision": programme.revision(note)},
-        "prog_note_revision": {"revision": programme.revision(note)},
+        "prog_note_edit": {**note_form, "version": note.version},
+        "prog_note_version": {"version": note.version},
         "prog_activity": activity_form,
-        "prog_activity_edit": {**activity_form, "revision": programme.revision(activity)},
-        "prog_activity_revision": {"revision": programme.revision(activity)},
+        "prog_activity_edit": {**activity_form, "version": activity.version},
+        "prog_activity_version": {"version": activity.version},
         "prog_sourced_new": sourced_form,
         "prog_sourced_edit": {**sourced_form, "version": sourced.version},
         "prog_take": {"take-owner": cast.promoter_a.pk, "take-version": sourced.version},
@@ -295,9 +295,9 @@ def bodies(world: Any) -> dict[str, Any]:
         "api:prog_secondment": {**later, "pairing": pairing.pk, "cadre": cadre.pk},
         "api:prog_secondment_patch": {"post": "招商局局长助理", "version": secondment.version},
         "api:prog_note": {**note_form, "secondment": secondment.pk},
-        "api:prog_note_patch": {"title": "矩阵见闻（修订）", "revision": programme.revision(note)},
+        "api:prog_note_patch": {"title": "矩阵见闻（修订）", "version": note.version},
         "api:prog_activity": {**activity_form, "secondment": secondment.pk},
-        "api:prog_activity_patch": {"outcome": "签约一家", "revision": programme.revision(activity)},
+        "api:prog_activity_patch": {"outcome": "签约一家", "version": activity.version},
         "api:prog_sourced": {**sourced_form, "secondment": secondment.pk},
         "api:prog_sourced_patch": {"industry": "储能", "version": sourced.version},
         "api:prog_take": {"version": sourced.version},
