@@ -373,9 +373,13 @@ def delivery_disburse(request: AuthedRequest, pk: int) -> HttpResponse:
 @role_required(Role.ENTERPRISE_USER)
 def portal(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    enterprises = Enterprise.objects.filter(
-        pk__in=EnterpriseMembership.objects.filter(user=user, is_active=True).values("enterprise_id")
-    ).order_by("name", "pk")
+    # Read through visible_to, narrowed to the user's own memberships (an account with a staff role
+    # besides would otherwise get a section per enterprise it serves).
+    enterprises = (
+        Enterprise.objects.visible_to(user)
+        .filter(pk__in=EnterpriseMembership.objects.filter(user=user, is_active=True).values("enterprise_id"))
+        .order_by("name", "pk")
+    )
     mine = Delivery.objects.visible_to(user).filter(enterprise__in=enterprises)
     sections = []
     for enterprise in enterprises:
