@@ -486,3 +486,25 @@ class RateLimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.window_start:%Y-%m-%d %H:%M}: {self.count}"
+
+
+class SearchEntry(models.Model):
+    """One searchable text of a feature (a knowledge entry, an appeal, ...): its words as jieba cut them.
+
+    The full-text index over the tokens is the database's own (an FTS5 table kept by triggers on SQLite,
+    a GIN index on to_tsvector('simple', tokens) on PostgreSQL; migration 0008), and guanjia.core.search
+    is the only code that reads or writes it."""
+
+    kind = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    title_tokens = models.TextField(blank=True)
+    body_tokens = models.TextField(blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="search_entry_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}#{self.object_id}"

@@ -1,0 +1,72 @@
+"""The shared Chinese search module (guanjia.core.search), on whichever database the suite runs on."""
+
+from __future__ import annotations
+
+import pytest
+
+from guanjia.core import search
+from guanjia.core.models import OrgUnit, SearchEntry
+
+pytestmark = pytest.mark.django_db
+
+KIND = "test.entry"
+
+
+def test_words_are_cut_lowered_and_stripped_of_stop_words_and_punctuation() -> None:
+    assert search.words("请问开办企业需要哪些材料？") == ["开办", "企业", "材料"]
+    # Search mode also yields the parts of a long word; the service terms stay whole as well.
+    assert {"营业", "执照", "营业执照"} <= set(search.words("营业执照怎么办理"))
+    assert search.words("ABC 公司") == ["abc", "公司"]
+    assert search.words("的了吗？！") == []
+
+
+def test_words_in_another_order_find_the_entry_best_first() -> None:
+    search.index(KIND, 1, title="企业开办需要哪些材料", body="申请人身份证明、公司章程、住所证明。")
+    search.index(KIND, 2, title="企业注销流程", body="先清税，再办理注销登记。")
+    search.index(KIND, 3, title="食堂卫生许可", body="与企业开办无关的餐饮许可。")
+    hits = search.search(KIND, "开办企业要准备什么")
+    # Entry 3 shares 企业 and 开办 in its body only, entry 2 only 企业: both rank below the title match.
+    assert [hit.object_id for hit in hits][0] == 1
+    assert {hit.object_id for hit in hits} == {1, 2, 3}
+    assert hits[0].score > hits[1].score
+
+
+def test_nothing_shared_finds_nothing() -> None:
+    search.index(KIND, 1, title="企业开办需要哪些材料")
+    assert search.search(KIND, "食堂排污") == []
+    assert search.search(KIND, "？？") == []
+
+
+def test_kinds_are_apart_and_within_limits_the_hits_to_the_callers_scope() -> None:
+    zone_a = OrgUnit.objects.create(name="甲区", code="s-a", kind=OrgUnit.Kind.ZONE)
+    zone_b = OrgUnit.objects.create(name="乙区", code="s-b", kind=OrgUnit.Kind.ZONE)
+    search.index(KIND, zone_a.pk, title="高新技术企业认定")
+    search.index(KIND, zone_b.pk, title="高新技术企业认定条件")
+    search.index("test.other", zone_a.pk, title="高新技术企业")
+    assert {hit.object_id for hit in search.search(KIND, "高新技术企业")} == {zone_a.pk, zone_b.pk}
+    within = OrgUnit.objects.filter(code="s-b")
+    assert [hit.object_id for hit in search.search(KIND, "高新技术企业", within=within)] == [zone_b.pk]
+    assert search.search(KIND, "高新技术企业", within=OrgUnit.objects.none()) == []
+
+
+def test_reindexing_replaces_the_words_and_unindex_removes_them() -> None:
+    search.index(KIND, 7, title="社保补缴")
+    search.index(KIND, 7, title="公积金提取")
+    assert SearchEntry.objects.filter(kind=KIND).count() == 1
+    assert search.search(KIND, "社保") == []
+    assert [hit.object_id for hit in search.search(KIND, "公积金")] == [7]
+    search.unindex(KIND, 7)
+    assert search.search(KIND, "公积金") == []
+
+
+def test_quotes_and_operators_in_a_query_are_words_not_syntax() -> None:
+    search.index(KIND, 1, title="出口退税 OR 留抵退税")
+    for query in ['"出口', "退税'", "NOT 退税", "退税 | 出口 & (", "NEAR(退税"]:
+        assert [hit.object_id for hit in search.search(KIND, query)] == [1], query
+
+
+def test_highlight_escapes_the_text_and_marks_every_word() -> None:
+    html = search.highlight("<b>营业执照</b>与执照", ["执照", "营业执照"])
+    assert html == "&lt;b&gt;<mark>营业执照</mark>&lt;/b&gt;与<mark>执照</mark>"
+    snippet = search.snippet("甲" * 100 + "退税" + "乙" * 100, ["退税"], length=40)
+    assert snippet.startswith("…") and snippet.endswith("…") and "<mark>退税</mark>" in snippet
