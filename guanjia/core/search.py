@@ -30,13 +30,12 @@ from django.utils.safestring import SafeString, mark_safe
 from guanjia.core.models import SearchEntry
 
 # Words that carry no subject of their own in an enterprise's question (how, what, may I, we ...).
-STOP_WORDS = frozenset(
-    """
+_STOP_WORDS_TEXT = """
     的 了 吗 呢 吧 啊 呀 么 和 与 及 或 在 是 有 要 我 我们 我司 你 您 你们 他 她 它 这 那 这个 那个 哪 哪个
     怎么 怎样 怎么样 如何 什么 哪些 多少 是否 能否 能不能 可不可以 可以 可否 需要 需不需要 请问 请 问 想 想要
     一下 一个 以及 还是 还有 就 都 也 又 被 把 对 从 到 给 让 为 为了 关于 对于 有关 相关 情况 问题 咨询
-    """.split()
-)
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 # Terms of enterprise services that jieba's general dictionary would cut apart.
 SERVICE_TERMS = (
     "企业开办",
@@ -162,7 +161,12 @@ def search(kind: str, query: str, *, within: QuerySet | None = None, limit: int 
             "WHERE e.kind = %s AND " + _PG_VECTOR + " @@ q" + scope + " "
             "ORDER BY score DESC, e.object_id DESC LIMIT %s"
         )
-        params: list[object] = [" | ".join(_pg_quoted(word) for word in query_words), kind, *params_scope, limit]
+        params: list[object] = [
+            " | ".join(_pg_quoted(word) for word in query_words),
+            kind,
+            *params_scope,
+            limit,
+        ]
     else:
         sql = (
             # bm25 is lower for better matches; the title's words weigh four times the body's.
@@ -179,9 +183,7 @@ def search(kind: str, query: str, *, within: QuerySet | None = None, limit: int 
 
 
 # The expression of the GIN index of migration core 0008: the query must repeat it to use the index.
-_PG_VECTOR = (
-    "(setweight(to_tsvector('simple', e.title_tokens), 'A') || setweight(to_tsvector('simple', e.body_tokens), 'D'))"
-)
+_PG_VECTOR = "(setweight(to_tsvector('simple', e.title_tokens), 'A') || setweight(to_tsvector('simple', e.body_tokens), 'D'))"
 
 
 def _pg_quoted(word: str) -> str:
