@@ -17,10 +17,14 @@ from guanjia.investment.api import leads as investment_leads_api
 from guanjia.investment.api import pipeline as investment_pipeline_api
 from guanjia.investment.api import projects as investment_projects_api
 from guanjia.investment.api import targets as investment_targets_api
+from guanjia.knowledge.api import entries as knowledge_entries_api
 from guanjia.policies.api import delivery as policies_delivery_api
 from guanjia.policies.api import library as policies_library_api
 from guanjia.policies.api import matching as policies_matching_api
 from guanjia.visits import api as visits_api
+from guanjia.windows.api import appointments as windows_appointments_api
+from guanjia.windows.api import rosters as windows_rosters_api
+from guanjia.windows.api import units as windows_units_api
 
 router = DefaultRouter()
 core_api.register(router)
@@ -46,6 +50,10 @@ PART_APIS = (
     policies_delivery_api,
     exchange_programme_api,
     exchange_practices_api,
+    windows_units_api,
+    windows_rosters_api,
+    windows_appointments_api,
+    knowledge_entries_api,
 )
 for part_api in PART_APIS:
     part_api.register(router)

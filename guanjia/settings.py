@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "guanjia.investment",
     "guanjia.policies",
     "guanjia.exchange",
+    "guanjia.windows",
+    "guanjia.knowledge",
     "guanjia.cockpit",
 ]
 

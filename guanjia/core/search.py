@@ -19,6 +19,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -145,7 +146,7 @@ def search(kind: str, query: str, *, within: QuerySet | None = None, limit: int 
     query_words = tuple(words(query))
     if not query_words or limit <= 0:
         return []
-    scope, params_scope = "", []
+    scope, params_scope = "", []  # type: tuple[str, list[Any]]
     if within is not None:
         try:
             scope_sql, scope_params = within.values("pk").query.sql_with_params()
@@ -161,7 +162,7 @@ def search(kind: str, query: str, *, within: QuerySet | None = None, limit: int 
             "WHERE e.kind = %s AND " + _PG_VECTOR + " @@ q" + scope + " "
             "ORDER BY score DESC, e.object_id DESC LIMIT %s"
         )
-        params: list[object] = [
+        params: list[Any] = [
             " | ".join(_pg_quoted(word) for word in query_words),
             kind,
             *params_scope,

@@ -882,8 +882,10 @@ MATRIX: list[Row] = [
 # import Row and R from here, so they are added once this module has defined them.
 from guanjia.tests_matrix import exchange as _exchange  # noqa: E402
 from guanjia.tests_matrix import investment as _investment  # noqa: E402
+from guanjia.tests_matrix import knowledge as _knowledge  # noqa: E402
 from guanjia.tests_matrix import policies as _policies  # noqa: E402
+from guanjia.tests_matrix import windows as _windows  # noqa: E402
 
-PART_APPS = (_investment, _policies, _exchange)
+PART_APPS = (_investment, _policies, _exchange, _windows, _knowledge)
 for _part_app in PART_APPS:
     MATRIX.extend(_part_app.ROWS)

@@ -1,0 +1,17 @@
+"""The windows app's positive cases for the API fuzz test, one module per part (shape: tests_fuzz/investment)."""
+
+from __future__ import annotations
+
+from guanjia.core.models import User
+from guanjia.tests_fuzz.windows import appointments, rosters, units
+from guanjia.tests_fuzz.world import Positive
+
+PARTS = (
+    units,
+    rosters,
+    appointments,
+)
+
+
+def positives(users: dict[str, User]) -> list[Positive]:
+    return [case for part in PARTS for case in part.positives(users)]
