@@ -35,11 +35,14 @@ _STOP_WORDS_TEXT = """
     的 了 吗 呢 吧 啊 呀 么 和 与 及 或 在 是 有 要 我 我们 我司 你 您 你们 他 她 它 这 那 这个 那个 哪 哪个
     怎么 怎样 怎么样 如何 什么 哪些 多少 是否 能否 能不能 可不可以 可以 可否 需要 需不需要 请问 请 问 想 想要
     一下 一个 以及 还是 还有 就 都 也 又 被 把 对 从 到 给 让 为 为了 关于 对于 有关 相关 情况 问题 咨询
+    怎么办 会 不会 能 不能 没 没有 一直 已经 以后 之后 后 时候 什么时候
 """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 # Terms of enterprise services that jieba's general dictionary would cut apart.
 SERVICE_TERMS = (
     "企业开办",
+    "拿地",
+    "加层",
     "营业执照",
     "电子营业执照",
     "统一社会信用代码",

@@ -20,6 +20,13 @@ def test_words_are_cut_lowered_and_stripped_of_stop_words_and_punctuation() -> N
     assert search.words("的了吗？！") == []
 
 
+def test_words_that_ask_rather_than_name_are_dropped_and_service_terms_stay_whole() -> None:
+    # Without the service terms jieba cuts 拿地 into 拿 / 地 and glues 想加层 into one unknown word;
+    # 后, 一直, 没, 会 say nothing of the subject and would match half the knowledge base.
+    assert search.words("拿地后一直没开工会被收回吗") == ["拿地", "开工", "收回"]
+    assert search.words("厂房想加层") == ["厂房", "加层"]
+
+
 def test_words_in_another_order_find_the_entry_best_first() -> None:
     search.index(KIND, 1, title="企业开办需要哪些材料", body="申请人身份证明、公司章程、住所证明。")
     search.index(KIND, 2, title="企业注销流程", body="先清税，再办理注销登记。")
