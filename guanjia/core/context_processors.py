@@ -26,6 +26,8 @@ NAVIGATION = [
     (_("产业链招商"), "investment:index", {Role.PROMOTER, Role.LEADER}),
     (_("可享政策"), "policies:portal", {Role.ENTERPRISE_USER}),
     (_("政策库"), "policies:index", set(BUSINESS_ROLES) - {Role.ENTERPRISE_USER}),
+    (_("常见问题"), "knowledge:portal", {Role.ENTERPRISE_USER}),
+    (_("知识库"), "knowledge:list", set(BUSINESS_ROLES) - {Role.ENTERPRISE_USER}),
     (_("服务企业可享政策"), "policies:steward-benefits", {Role.STEWARD}),
     (
         _("政策兑现"),

@@ -7,18 +7,18 @@ from django.db import migrations, models
 SQLITE_FORWARD = [
     # External content: the tokens live once, in core_searchentry; triggers keep the index in step.
     "CREATE VIRTUAL TABLE core_search_fts USING fts5("
-    "title_tokens, body_tokens, content='core_searchentry', content_rowid='id', tokenize='unicode61')",
+    "kind, title_tokens, body_tokens, content='core_searchentry', content_rowid='id', tokenize='unicode61')",
     "CREATE TRIGGER core_search_fts_ai AFTER INSERT ON core_searchentry BEGIN "
-    "INSERT INTO core_search_fts(rowid, title_tokens, body_tokens) "
-    "VALUES (new.id, new.title_tokens, new.body_tokens); END",
+    "INSERT INTO core_search_fts(rowid, kind, title_tokens, body_tokens) "
+    "VALUES (new.id, new.kind, new.title_tokens, new.body_tokens); END",
     "CREATE TRIGGER core_search_fts_ad AFTER DELETE ON core_searchentry BEGIN "
-    "INSERT INTO core_search_fts(core_search_fts, rowid, title_tokens, body_tokens) "
-    "VALUES ('delete', old.id, old.title_tokens, old.body_tokens); END",
+    "INSERT INTO core_search_fts(core_search_fts, rowid, kind, title_tokens, body_tokens) "
+    "VALUES ('delete', old.id, old.kind, old.title_tokens, old.body_tokens); END",
     "CREATE TRIGGER core_search_fts_au AFTER UPDATE ON core_searchentry BEGIN "
-    "INSERT INTO core_search_fts(core_search_fts, rowid, title_tokens, body_tokens) "
-    "VALUES ('delete', old.id, old.title_tokens, old.body_tokens); "
-    "INSERT INTO core_search_fts(rowid, title_tokens, body_tokens) "
-    "VALUES (new.id, new.title_tokens, new.body_tokens); END",
+    "INSERT INTO core_search_fts(core_search_fts, rowid, kind, title_tokens, body_tokens) "
+    "VALUES ('delete', old.id, old.kind, old.title_tokens, old.body_tokens); "
+    "INSERT INTO core_search_fts(rowid, kind, title_tokens, body_tokens) "
+    "VALUES (new.id, new.kind, new.title_tokens, new.body_tokens); END",
 ]
 SQLITE_BACKWARD = [
     "DROP TRIGGER IF EXISTS core_search_fts_au",

@@ -77,3 +77,21 @@ def test_highlight_escapes_the_text_and_marks_every_word() -> None:
     assert html == "&lt;b&gt;<mark>营业执照</mark>&lt;/b&gt;与<mark>执照</mark>"
     snippet = search.snippet("甲" * 100 + "退税" + "乙" * 100, ["退税"], length=40)
     assert snippet.startswith("…") and snippet.endswith("…") and "<mark>退税</mark>" in snippet
+
+
+def test_the_kind_is_not_a_word_to_find() -> None:
+    search.index(KIND, 1, title="出口退税")
+    # KIND is "test.entry": its words live in the index's kind column, where queries never look.
+    assert search.search(KIND, "test entry") == []
+    assert [hit.object_id for hit in search.search(KIND, "退税")] == [1]
+
+
+def test_a_narrow_scope_still_finds_its_entry_behind_many_better_ones() -> None:
+    zones = [OrgUnit.objects.create(name=f"区{n}", code=f"s-{n}", kind=OrgUnit.Kind.ZONE) for n in range(260)]
+    for zone in zones[:-1]:
+        search.index(KIND, zone.pk, title="出口退税 出口退税", body="出口退税")
+    search.index(KIND, zones[-1].pk, title="办理出口退税的材料")
+    within = OrgUnit.objects.filter(pk=zones[-1].pk)
+    assert [hit.object_id for hit in search.search(KIND, "出口退税", within=within, limit=5)] == [
+        zones[-1].pk
+    ]
