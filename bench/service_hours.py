@@ -29,7 +29,8 @@ import shutil
 import statistics
 import sys
 import time
-from datetime import date, time as clock
+from datetime import date
+from datetime import time as clock
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
