@@ -21,7 +21,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -145,71 +144,79 @@ def search(kind: str, query: str, *, within: QuerySet | None = None, limit: int 
     """The entries of `kind` that share a word with `query`, best first.
 
     `within` is the feature's queryset of what the user may see (`Model.objects.visible_to(user)`,
-    narrowed as the page needs): only its objects are returned, so scope is the feature's own rule."""
+    narrowed as the page needs): only its objects are returned, so scope is the feature's own rule.
+
+    The database ranks the best candidates in the index alone; the scope is then checked on those
+    candidates only (by primary key), and deeper only when too few of them were in scope: testing the
+    scope on every match, or joining every match to its row, costs more than the ranking."""
     query_words = tuple(words(query))
     if not query_words or limit <= 0:
         return []
-    scope, params_scope = "", []  # type: tuple[str, list[Any]]
-    if within is not None:
-        try:
-            scope_sql, scope_params = within.values("pk").query.sql_with_params()
-        except EmptyResultSet:  # within is .none(), or filters on an empty list
-            return []
-        scope, params_scope = f" AND e.object_id IN ({scope_sql})", list(scope_params)
-    if connection.vendor == "postgresql":
-        sql = (
-            # Weights {D, C, B, A}: a title word weighs four times a body word, as on SQLite.
-            "SELECT e.object_id, ts_rank('{0.25, 0.25, 0.25, 1.0}', " + _PG_VECTOR + ", q, 1) AS score, "
-            "e.title, e.body "
-            "FROM core_searchentry e, to_tsquery('simple', %s) q "
-            "WHERE e.kind = %s AND " + _PG_VECTOR + " @@ q" + scope + " "
-            "ORDER BY score DESC, e.object_id DESC LIMIT %s"
-        )
-        params: list[Any] = [
-            " | ".join(_pg_quoted(word) for word in query_words),
-            kind,
-            *params_scope,
-            limit,
-        ]
-    else:
-        return _sqlite_search(kind, query_words, scope, params_scope, limit)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [Hit(int(row[0]), float(row[1]), row[2], row[3], query_words) for row in rows]
+    candidates = max(_CANDIDATES, limit * 10)
+    while True:
+        ranked = _ranked(kind, query_words, candidates)
+        if within is None:
+            kept = ranked[:limit]
+        else:
+            allowed = set(
+                within.order_by()
+                .filter(pk__in=[object_id for object_id, _ in ranked])
+                .values_list("pk", flat=True)
+            )
+            kept = [(object_id, score) for object_id, score in ranked if object_id in allowed][:limit]
+        if len(kept) >= limit or len(ranked) < candidates:
+            break
+        candidates *= 8  # too few of the best were in scope: rank deeper
+    texts = {
+        object_id: (title, body)
+        for object_id, title, body in SearchEntry.objects.filter(
+            kind=kind, object_id__in=[object_id for object_id, _ in kept]
+        ).values_list("object_id", "title", "body")
+    }
+    return [
+        Hit(object_id, score, *texts[object_id], query_words)
+        for object_id, score in kept
+        if object_id in texts
+    ]
 
 
-# SQLite ranks the best candidates inside FTS5 first and checks the kind and the scope on them only:
-# joining every match to core_searchentry and testing the scope on each costs more than the ranking.
-_SQLITE_CANDIDATES = 200
-_SQLITE_SQL = (
-    "SELECT e.object_id, f.score, e.title, e.body FROM ("
+_CANDIDATES = 200
+_SQLITE_RANKED = (
     # bm25 is lower for better matches; the kind column weighs nothing, a title word four body words.
-    " SELECT rowid AS id, -bm25(core_search_fts, 0.0, 4.0, 1.0) AS score FROM core_search_fts"
-    " WHERE core_search_fts MATCH %s ORDER BY score DESC LIMIT %s"
-    ") f JOIN core_searchentry e ON e.id = f.id WHERE e.kind = %s{scope} "
-    "ORDER BY f.score DESC, e.object_id DESC LIMIT %s"
+    # Ranked in the index alone: the rows' object ids are read for the candidates only (_ranked).
+    "SELECT rowid, -bm25(core_search_fts, 0.0, 4.0, 1.0) AS score FROM core_search_fts "
+    "WHERE core_search_fts MATCH %s ORDER BY score DESC, rowid DESC LIMIT %s"
+)
+_POSTGRES_RANKED = (
+    # Weights {D, C, B, A}: a title word weighs four times a body word, as on SQLite.
+    "SELECT e.object_id, ts_rank('{0.25, 0.25, 0.25, 1.0}', VECTOR, q, 1) AS score "
+    "FROM core_searchentry e, to_tsquery('simple', %s) q "
+    "WHERE e.kind = %s AND VECTOR @@ q ORDER BY score DESC, e.object_id DESC LIMIT %s"
 )
 
 
-def _sqlite_search(
-    kind: str, query_words: tuple[str, ...], scope: str, params_scope: list[Any], limit: int
-) -> list[Hit]:
-    words_match = " OR ".join(_fts_quoted(word) for word in query_words)
-    match = f"kind : {_fts_quoted(kind)} AND {{title_tokens body_tokens}} : ({words_match})"
-    sql = _SQLITE_SQL.format(scope=scope)
-    candidates = max(_SQLITE_CANDIDATES, limit * 10)
+def _ranked(kind: str, query_words: tuple[str, ...], candidates: int) -> list[tuple[int, float]]:
+    """The best `candidates` entries of `kind` for the words, as (object id, score), best first."""
+    if connection.vendor == "postgresql":
+        sql = _POSTGRES_RANKED.replace("VECTOR", _PG_VECTOR)
+        params: list[Any] = [" | ".join(_pg_quoted(word) for word in query_words), kind, candidates]
+    else:
+        # The kind is a column of the FTS5 index; the column filter keeps the query's words off it.
+        words_match = " OR ".join(_fts_quoted(word) for word in query_words)
+        sql = _SQLITE_RANKED
+        params = [
+            f"kind : {_fts_quoted(kind)} AND {{title_tokens body_tokens}} : ({words_match})",
+            candidates,
+        ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [match, candidates, kind, *params_scope, limit])
-        rows = cursor.fetchall()
-        if len(rows) < limit:
-            # Too few survived the scope: rank every match, if there were more than the candidates.
-            cursor.execute("SELECT count(*) FROM core_search_fts WHERE core_search_fts MATCH %s", [match])
-            matches = cursor.fetchone()[0]
-            if matches > candidates:
-                cursor.execute(sql, [match, matches, kind, *params_scope, limit])
-                rows = cursor.fetchall()
-    return [Hit(int(row[0]), float(row[1]), row[2], row[3], query_words) for row in rows]
+        cursor.execute(sql, params)
+        rows = [(int(key), float(score)) for key, score in cursor.fetchall()]
+    if connection.vendor == "postgresql":
+        return rows
+    object_ids = dict(
+        SearchEntry.objects.filter(pk__in=[key for key, _ in rows]).values_list("pk", "object_id")
+    )
+    return [(object_ids[key], score) for key, score in rows if key in object_ids]
 
 
 # The expression of the GIN index of migration core 0008: the query must repeat it to use the index.
