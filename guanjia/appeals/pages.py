@@ -220,7 +220,9 @@ def appeal_submit(request: AuthedRequest, enterprise: int) -> HttpResponse:
     if channel is None:
         raise PermissionDenied(_("您不能为该企业提交诉求"))
     form_class = PhoneTransferForm if channel == Channel.PHONE else AppealForm
-    form = form_class(request.POST or None, request.FILES or None)
+    # ?title= prefills the form (the knowledge base's "没有解决" leads here with the enterprise's question).
+    initial = {"title": request.GET.get("title", "").strip()[:100]} if request.method == "GET" else None
+    form = form_class(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

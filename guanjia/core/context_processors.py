@@ -27,6 +27,12 @@ NAVIGATION = [
     (_("可享政策"), "policies:portal", {Role.ENTERPRISE_USER}),
     (_("政策库"), "policies:index", set(BUSINESS_ROLES) - {Role.ENTERPRISE_USER}),
     (_("常见问题"), "knowledge:portal", {Role.ENTERPRISE_USER}),
+    (_("办事服务时间"), "windows:hours", {Role.ENTERPRISE_USER, Role.STEWARD}),
+    (
+        _("服务窗口"),
+        "windows:units",
+        {Role.DEPARTMENT_HEAD, Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER},
+    ),
     (_("知识库"), "knowledge:list", set(BUSINESS_ROLES) - {Role.ENTERPRISE_USER}),
     (_("服务企业可享政策"), "policies:steward-benefits", {Role.STEWARD}),
     (
