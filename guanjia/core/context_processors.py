@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from guanjia.core.notifications import unread_count
+from guanjia.core.models import User
 from guanjia.core.roles import BUSINESS_ROLES, REGISTRY_KEEPERS, ZONE_WIDE_ROLES, Role
 
 # (label, url name, roles that see it)
@@ -28,6 +31,10 @@ NAVIGATION = [
     (_("政策库"), "policies:index", set(BUSINESS_ROLES) - {Role.ENTERPRISE_USER}),
     (_("常见问题"), "knowledge:portal", {Role.ENTERPRISE_USER}),
     (_("办事服务时间"), "windows:hours", {Role.ENTERPRISE_USER, Role.STEWARD}),
+    (_("我的预约"), "windows:my-appointments", {Role.ENTERPRISE_USER, Role.STEWARD}),
+    # Shown only to the staff of a service unit (the windows app registers the condition).
+    (_("我的班次"), "windows:my-shifts", set(BUSINESS_ROLES) - {Role.ENTERPRISE_USER}),
+    (_("窗口预约接待"), "windows:my-bookings", set(BUSINESS_ROLES) - {Role.ENTERPRISE_USER}),
     (
         _("服务窗口"),
         "windows:units",
@@ -67,6 +74,16 @@ NAVIGATION = [
 ]
 
 
+# Items that depend on more than a role (e.g. being on a unit's staff): a condition registered by the app
+# that owns the page, so that core imports no domain app.
+_conditions: dict[str, Callable[[User], bool]] = {}
+
+
+def register_condition(url_name: str, condition: Callable[[User], bool]) -> None:
+    """Show the navigation item of `url_name` only to the users for whom `condition` holds."""
+    _conditions[url_name] = condition
+
+
 def navigation(request) -> dict:
     params = request.GET.copy()
     params.pop("page", None)
@@ -76,6 +93,9 @@ def navigation(request) -> dict:
     items = []
     for label, url_name, roles in NAVIGATION:
         if roles is None or user.has_any_role(roles):
+            condition = _conditions.get(url_name)
+            if condition is not None and not condition(user):
+                continue
             url = reverse(url_name)
             items.append({"label": label, "url": url, "active": request.path == url})
     return {

@@ -229,6 +229,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
         "部门工作台：高新区市场监督管理局的签收、退回、答复（其他部门：gj_handler_tax 等）",
     ),
     DemoLogin(Role.DEPARTMENT_HEAD, "gj_dept_head", "同承办人，并接收本部门的催办"),
+    DemoLogin(Role.HANDLER, "gj_window1", "窗口工作人员：我的班次与预约"),
     DemoLogin(
         Role.SUPERVISOR, "gj_supervisor", "诉求总览与督办、高新区企业库与管家安排（经开区：gj_supervisor2）"
     ),

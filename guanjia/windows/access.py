@@ -65,6 +65,11 @@ def is_staff_of(user: User, unit: ServiceUnit) -> bool:
     return _business(user) and Staffing.objects.filter(unit=unit, user=user, is_active=True).exists()
 
 
+def is_on_some_staff(user: User) -> bool:
+    """On the staff of any unit: it has shifts and bookings to see (the navigation shows it those pages)."""
+    return _business(user) and Staffing.objects.filter(user=user, is_active=True).exists()
+
+
 def enterprises_bookable_by(user: User) -> QuerySet[Enterprise]:
     """The enterprises `user` may book for: its own (an enterprise user), those it serves (a steward)."""
     if not _business(user):

@@ -167,6 +167,7 @@ class WindowService(models.Model):
     materials = models.TextField(_("所需材料"), blank=True)
     bookable = models.BooleanField(_("可预约"), default=True)
     position = models.PositiveSmallIntegerField(_("排序"), default=100)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("服务事项")
