@@ -7,8 +7,8 @@ from collections.abc import Callable
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from guanjia.core.notifications import unread_count
 from guanjia.core.models import User
+from guanjia.core.notifications import unread_count
 from guanjia.core.roles import BUSINESS_ROLES, REGISTRY_KEEPERS, ZONE_WIDE_ROLES, Role
 
 # (label, url name, roles that see it)
