@@ -77,8 +77,9 @@ def test_no_answer_in_the_knowledge_base_then_a_noon_booking_the_rostered_staff_
     booking = Appointment.objects.get(enterprise=cast.ent_a1)
     assert (booking.date, booking.starts_at, booking.state) == (day, NOON, AppointmentState.BOOKED)
     assert booking.window == scene.window and not booking.on_behalf
-    shown = portal.get_by_test_id("appointment").inner_text()
-    assert "12:00" in shown and "已预约" in shown
+    assert f"{day:%Y-%m-%d}" in portal.get_by_test_id("appointment").inner_text()
+    assert "12:00" in portal.get_by_test_id("appointment").inner_text()
+    assert "已预约" in portal.locator("main").inner_text()
 
     staff = browser.new_context().new_page()
     staff.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
