@@ -176,3 +176,12 @@ class IdFilter(django_filters.NumberFilter):
         if description:
             schema["description"] = description
         set_override(self, "field", schema)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "09:00"})
+class ClockField(serializers.TimeField):
+    """A time of day to the minute, written and read as HH:MM (OpenAPI's `format: time` asks for seconds
+    and a zone offset, which a service hour has not)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **options)

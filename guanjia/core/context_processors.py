@@ -91,11 +91,15 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "query_string": params.urlencode()}
     items = []
+    held: dict[Callable[[User], bool], bool] = {}  # each condition asked once per page
     for label, url_name, roles in NAVIGATION:
         if roles is None or user.has_any_role(roles):
             condition = _conditions.get(url_name)
-            if condition is not None and not condition(user):
-                continue
+            if condition is not None:
+                if condition not in held:
+                    held[condition] = condition(user)
+                if not held[condition]:
+                    continue
             url = reverse(url_name)
             items.append({"label": label, "url": url, "active": request.path == url})
     return {

@@ -211,7 +211,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin(
         Role.ENTERPRISE_USER,
         "gj_enterprise",
-        "企业主页、提交诉求、我的诉求与评价、融资需求（高新区一家重点企业）",
+        "企业主页、常见问题、提交诉求、我的诉求与评价、预约办事、融资需求（高新区一家重点企业）",
     ),
     DemoLogin(
         Role.STEWARD,
@@ -228,7 +228,11 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
         "gj_handler",
         "部门工作台：高新区市场监督管理局的签收、退回、答复（其他部门：gj_handler_tax 等）",
     ),
-    DemoLogin(Role.DEPARTMENT_HEAD, "gj_dept_head", "同承办人，并接收本部门的催办"),
+    DemoLogin(
+        Role.DEPARTMENT_HEAD,
+        "gj_dept_head",
+        "同承办人，并接收本部门的催办；管理企业服务专区的窗口、工作人员、排班与延时服务",
+    ),
     DemoLogin(Role.HANDLER, "gj_window1", "窗口工作人员：我的班次与预约"),
     DemoLogin(
         Role.SUPERVISOR, "gj_supervisor", "诉求总览与督办、高新区企业库与管家安排（经开区：gj_supervisor2）"

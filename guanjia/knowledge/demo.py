@@ -32,7 +32,7 @@ ZONE_ENTRIES: tuple[tuple[str, str], ...] = (("jn-gx", "corpus"), ("jn-jk", "jk"
 WRITTEN_WITHIN_DAYS = 180
 FEEDBACK_WITHIN_DAYS = 42
 QUERIES_WITHIN_DAYS = 28
-FEEDBACK_PER_USER = 14
+FEEDBACK_PER_USER = 90
 RESOLVED_SHARE = 0.75
 SEARCH_RESULTS = 10  # as many as the portal shows (guanjia.knowledge.finding)
 

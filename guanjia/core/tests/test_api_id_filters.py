@@ -33,7 +33,18 @@ ID_FILTERS = [
     ("/api/sourced-leads/", "secondment", "promoter_a"),
     ("/api/visits/", "enterprise", "steward_a"),
     ("/api/visits/", "steward", "steward_a"),
+    ("/api/appointments/", "unit", "leader_a"),
+    ("/api/appointments/", "window", "leader_a"),
+    ("/api/knowledge/entries/", "category", "leader_a"),
+    ("/api/knowledge/entries/", "department", "leader_a"),
+    ("/api/rosters/", "unit", "leader_a"),
+    ("/api/service-windows/", "unit", "leader_a"),
+    ("/api/staffings/", "unit", "leader_a"),
+    ("/api/window-services/", "unit", "leader_a"),
+    ("/api/window-services/", "window", "leader_a"),
 ]
+# Id parameters that are not list filters: the one object an endpoint answers about.
+ID_PARAMETERS = [("/api/appointment-slots/", "window", "ent_user_a1")]
 NOT_IDS = ["-1.8e308", "99999999999999999999", "1.5", "abc", "0", "-3"]
 # An id no test object has, so that it shows in the SQL only as the filter's value.
 SOME_ID = 987654321
@@ -43,7 +54,7 @@ def _ids(case: tuple[str, str, str]) -> str:
     return f"{case[0]}?{case[1]}"
 
 
-@pytest.mark.parametrize("case", ID_FILTERS, ids=_ids)
+@pytest.mark.parametrize("case", ID_FILTERS + ID_PARAMETERS, ids=_ids)
 @pytest.mark.parametrize("value", NOT_IDS)
 def test_a_value_that_is_no_id_is_refused_with_400(cast, login, case, value):
     url, param, member = case
@@ -82,4 +93,4 @@ def test_the_filters_of_the_schema_are_all_listed():
         and parameter["schema"].get("minimum") == 1
         and parameter["schema"].get("maximum", 0) >= 2**31 - 1
     }
-    assert documented == {(url, param) for url, param, _member in ID_FILTERS}
+    assert documented == {(url, param) for url, param, _member in ID_FILTERS + ID_PARAMETERS}

@@ -113,7 +113,9 @@ def test_list_page_query_count_does_not_grow_with_rows(cast, login):
     with CaptureQueriesContext(connection) as many:
         page = client.get(reverse("enterprises:list")).content.decode()
     assert "批量企业29" in page
-    assert len(many) == len(few) <= 15
+    # 16: the page's own queries, the session and user, and the navigation's (unread notices; whether the
+    # user is on a service unit's staff).
+    assert len(many) == len(few) <= 16
 
 
 @pytest.mark.parametrize(

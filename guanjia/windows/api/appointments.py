@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from guanjia.core.api_common import (
+    ClockField,
     IdFilter,
     NamedEnumField,
     Refusals,
@@ -105,6 +106,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
     kind = KindField(read_only=True)
     state = StateField(read_only=True)
+    starts_at = ClockField(read_only=True)
+    ends_at = ClockField(read_only=True)
     contact_phone = serializers.SerializerMethodField(
         help_text=_("联系电话；领导等不需联系企业的角色看到的是脱敏号码")
     )
@@ -184,7 +187,7 @@ class _ContactSerializer(serializers.Serializer):
     window = BookableWindowField(help_text=_("窗口 id：本园区公布的服务单位的窗口"))
     enterprise = BookableEnterpriseField(help_text=_("企业 id：企业用户为本企业，服务管家为所服务的企业"))
     date = serializers.DateField(help_text=_("日期：办公日，今天起“可预约天数”以内"))
-    start = serializers.TimeField(help_text=_("开始时间 HH:MM"))
+    start = ClockField(help_text=_("开始时间 HH:MM"))
     contact_name = serializers.CharField(max_length=bookings.NAME_MAX)
     contact_phone = serializers.CharField(max_length=20, help_text=_("11 位手机号或带区号的固定电话"))
 
@@ -197,8 +200,8 @@ class AppointmentBookSerializer(_ContactSerializer):
 
 
 class AppointmentExtendedSerializer(_ContactSerializer):
-    start = serializers.TimeField(help_text=_("开始时间 HH:MM：办公时间以外"))
-    end = serializers.TimeField(help_text=_("结束时间 HH:MM：晚于开始时间"))
+    start = ClockField(help_text=_("开始时间 HH:MM：办公时间以外"))
+    end = ClockField(help_text=_("结束时间 HH:MM：晚于开始时间"))
     note = serializers.CharField(max_length=bookings.NOTE_MAX, help_text=_("需要办理的事项"))
 
 
@@ -222,8 +225,8 @@ class AppointmentStepSerializer(serializers.Serializer):
 
 
 class AppointmentSlotSerializer(serializers.Serializer):
-    start = serializers.TimeField()
-    end = serializers.TimeField()
+    start = ClockField()
+    end = ClockField()
     free = serializers.IntegerField(help_text=_("剩余可预约数"))
     noon = serializers.BooleanField(help_text=_("午间时段（单位中午不间断服务）"))
 

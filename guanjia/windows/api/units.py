@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
-from guanjia.core.api_common import Refusals, ScopedField, actor, user_or_none, version_field
+from guanjia.core.api_common import ClockField, Refusals, ScopedField, actor, user_or_none, version_field
 from guanjia.core.models import User
 from guanjia.windows import units as services
 from guanjia.windows.access import keeps_some_unit, today
@@ -85,14 +85,6 @@ def _field_errors(write: Callable[[], Any]) -> Any:
 
 
 # --- shapes -----------------------------------------------------------------------------------------
-
-
-@extend_schema_field({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "09:00"})
-class ClockField(serializers.TimeField):
-    """A time of day to the minute, written and read as HH:MM."""
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(format="%H:%M", input_formats=["%H:%M"], **options)
 
 
 def _clock_field(label: Any, **options: Any) -> serializers.TimeField:
