@@ -17,15 +17,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import wraps
 from typing import Any, overload
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.views.decorators.http import require_POST
 
 from guanjia.core.decorators import role_required
 from guanjia.core.errors import ServiceError
+
+
+def allowed_if(may: Callable[[Any], bool], refusal: Any) -> Callable[[Callable], Callable]:
+    """A page for the logged-in users of whom `may(user)` holds; anyone else gets 403 with `refusal`
+    (a lazy translation: the decorator is applied at import)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            if not may(request.user):
+                raise PermissionDenied(refusal)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def post_action(*roles: str) -> Callable[[Callable], Callable]:

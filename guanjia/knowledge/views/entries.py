@@ -8,8 +8,6 @@ Reads go through Entry.objects.visible_to (out of scope is a 404); a role withou
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,20 +17,26 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from guanjia.appeals.models import Appeal
 from guanjia.core.decorators import AuthedRequest, role_required
 from guanjia.core.errors import ServiceError
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import Role
-from guanjia.core.views_common import post_action, posted_version, refusal_as_message, version_shown
+from guanjia.core.views_common import (
+    allowed_if,
+    post_action,
+    posted_version,
+    refusal_as_message,
+    version_shown,
+)
 from guanjia.enterprises.models import Enterprise, EnterpriseMembership
 from guanjia.knowledge import entries as services
 from guanjia.knowledge import finding
@@ -66,30 +70,10 @@ def _staff(user: User) -> bool:
     return _business(user) and bool(user.roles - {Role.ENTERPRISE_USER})
 
 
-def staff_required(view: Callable) -> Callable:
-    """Logged in, and a business account other than an enterprise's (those use the portal); else 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not _staff(request.user):
-            raise PermissionDenied(_("您的账号无权查看知识库管理页面"))
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def keeper_required(view: Callable) -> Callable:
-    """Logged in, and a handler or head of a department (access.keeps_some_entry); else 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not keeps_some_entry(request.user):
-            raise PermissionDenied(_("只有部门承办人或部门负责人可以维护知识库"))
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# A business account other than an enterprise's (those use the portal); the writes, for the handlers
+# and heads of a department (access.keeps_some_entry).
+staff_required = allowed_if(_staff, gettext_lazy("您的账号无权查看知识库管理页面"))
+keeper_required = allowed_if(keeps_some_entry, gettext_lazy("只有部门承办人或部门负责人可以维护知识库"))
 
 
 def _entry(request: AuthedRequest, pk: int) -> Entry:

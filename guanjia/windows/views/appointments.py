@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -20,17 +19,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from guanjia.core.decorators import AuthedRequest, role_required
 from guanjia.core.errors import ServiceError
 from guanjia.core.masking import mask_phone
 from guanjia.core.models import User
 from guanjia.core.roles import Role
-from guanjia.core.views_common import post_action, posted_version
+from guanjia.core.views_common import allowed_if, post_action, posted_version
 from guanjia.windows import appointments as service
 from guanjia.windows.access import enterprises_bookable_by, may_keep, today
 from guanjia.windows.forms.appointments import (
@@ -70,18 +69,12 @@ def _is_staff(user: User) -> bool:
     return Staffing.objects.filter(user=user, is_active=True).exists()
 
 
-def reader_required(view: Callable) -> Callable:
-    """Logged in, and a role that reads appointments (or on a unit's staff); else 403."""
+def _reads(user: User) -> bool:
+    return not user.is_admin_account and (user.has_any_role(READERS) or _is_staff(user))
 
-    @wraps(view)
-    @login_required
-    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        user = request.user
-        if user.is_admin_account or not (user.has_any_role(READERS) or _is_staff(user)):
-            raise PermissionDenied(_("您的账号无权查看预约"))
-        return view(request, *args, **kwargs)
 
-    return wrapper
+# A role that reads appointments, or a member of a unit's staff.
+reader_required = allowed_if(_reads, gettext_lazy("您的账号无权查看预约"))
 
 
 def _with_phones(user: User, rows: list[Appointment]) -> list[Appointment]:

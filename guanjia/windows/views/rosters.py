@@ -12,24 +12,21 @@ JavaScript the same post redirects back to the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from guanjia.core.decorators import AuthedRequest
 from guanjia.core.errors import ServiceError
-from guanjia.core.views_common import posted_version
+from guanjia.core.views_common import allowed_if, posted_version
 from guanjia.windows import rostering
 from guanjia.windows import rosters as services
 from guanjia.windows.access import may_keep, today
@@ -39,17 +36,8 @@ from guanjia.windows.models import Roster, ServiceUnit, Shift, Staffing
 # --- who may ------------------------------------------------------------------------------------------
 
 
-def staff_required(view: Callable) -> Callable:
-    """Logged in, and an account that may work at windows or oversee them (services.works_at_windows)."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not services.works_at_windows(request.user):
-            raise PermissionDenied(_("您的账号无权查看窗口排班"))
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# An account that may work at windows or oversee them (services.works_at_windows).
+staff_required = allowed_if(services.works_at_windows, gettext_lazy("您的账号无权查看窗口排班"))
 
 
 def _unit(request: AuthedRequest, pk: int) -> ServiceUnit:

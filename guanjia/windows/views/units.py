@@ -10,8 +10,6 @@ its zones on the portal.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,15 +17,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from guanjia.core.decorators import AuthedRequest
 from guanjia.core.errors import ServiceError
-from guanjia.core.views_common import posted_version, refusal_as_message, version_shown
+from guanjia.core.views_common import allowed_if, posted_version, refusal_as_message, version_shown
 from guanjia.windows import units as services
 from guanjia.windows.access import enterprises_bookable_by, keeps_some_unit, may_keep, today
 from guanjia.windows.forms.units import ServiceForm, UnitForm, WindowForm
@@ -36,30 +34,9 @@ from guanjia.windows.models import ServiceUnit, ServiceWindow, WindowService
 # --- who may ----------------------------------------------------------------------------------------
 
 
-def reader_required(view: Callable) -> Callable:
-    """Logged in, and someone the units' management pages are for (units.reads_units); else 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not services.reads_units(request.user):
-            raise PermissionDenied(_("您的账号无权查看服务窗口的管理页面"))
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def keeper_required(view: Callable) -> Callable:
-    """Logged in, and a department head (access.keeps_some_unit); else 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: AuthedRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not keeps_some_unit(request.user):
-            raise PermissionDenied(_("只有部门负责人可以维护服务单位"))
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# The units' management pages (units.reads_units); their writes, for department heads (access.keeps_some_unit).
+reader_required = allowed_if(services.reads_units, gettext_lazy("您的账号无权查看服务窗口的管理页面"))
+keeper_required = allowed_if(keeps_some_unit, gettext_lazy("只有部门负责人可以维护服务单位"))
 
 
 def _unit(request: AuthedRequest, pk: int) -> ServiceUnit:
