@@ -492,7 +492,7 @@ class SearchEntry(models.Model):
     """One searchable text of a feature (a knowledge entry, an appeal, ...): its words as jieba cut them.
 
     The full-text index over the tokens is the database's own (an FTS5 table kept by triggers on SQLite,
-    a GIN index on to_tsvector('simple', tokens) on PostgreSQL; migration 0008), and guanjia.core.search
+    a GIN index on a stored to_tsvector('simple', ...) column on PostgreSQL; migration 0008), and guanjia.core.search
     is the only code that reads or writes it."""
 
     kind = models.CharField(max_length=40)
