@@ -64,7 +64,11 @@ def test_no_answer_in_the_knowledge_base_then_a_noon_booking_the_rostered_staff_
     form = portal.get_by_test_id("booking-form")
     form.wait_for()
     form.get_by_label("服务事项").select_option(label="企业设立登记")
-    form.get_by_label("日期").select_option(value=day.isoformat())
+    # The day's slots are swapped in by htmx: wait until that swap is over, or a radio checked in the
+    # slots the page first showed would be replaced, unchecked, under the click.
+    with portal.expect_response(lambda response: "/portal/appointments/slots/" in response.url):
+        form.get_by_label("日期").select_option(value=day.isoformat())
+    portal.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     noon = portal.get_by_test_id("slot-12:00")
     noon.wait_for()
     assert "午间" in noon.inner_text()  # 中午不下班: the noon slot is offered and marked
@@ -72,6 +76,7 @@ def test_no_answer_in_the_knowledge_base_then_a_noon_booking_the_rostered_staff_
     form.get_by_label("联系人").fill("王经理")
     form.get_by_label("联系电话").fill("13812345678")
     assert _axe_violations(portal) == []
+    assert noon.locator("input[type=radio]").is_checked()
     portal.get_by_test_id("book-submit").click()
     portal.get_by_test_id("appointment").wait_for()
     booking = Appointment.objects.get(enterprise=cast.ent_a1)
