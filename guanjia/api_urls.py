@@ -8,6 +8,10 @@ from guanjia.campaigns import api as campaigns_api
 from guanjia.cockpit import api as cockpit_api
 from guanjia.cockpit import briefing_api
 from guanjia.core import api as core_api
+from guanjia.dispatch.api import routing_models as dispatch_routing_models_api
+from guanjia.dispatch.api import search as dispatch_search_api
+from guanjia.dispatch.api import similar as dispatch_similar_api
+from guanjia.dispatch.api import suggestions as dispatch_suggestions_api
 from guanjia.enterprises import api as enterprises_api
 from guanjia.exchange.api import practices as exchange_practices_api
 from guanjia.exchange.api import programme as exchange_programme_api
@@ -54,6 +58,10 @@ PART_APIS = (
     windows_rosters_api,
     windows_appointments_api,
     knowledge_entries_api,
+    dispatch_suggestions_api,
+    dispatch_similar_api,
+    dispatch_search_api,
+    dispatch_routing_models_api,
 )
 for part_api in PART_APIS:
     part_api.register(router)

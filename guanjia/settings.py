@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "guanjia.exchange",
     "guanjia.windows",
     "guanjia.knowledge",
+    "guanjia.dispatch",
     "guanjia.cockpit",
 ]
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from guanjia.appeals import escalation, rollups
+from guanjia.appeals import escalation, rollups, signals
 from guanjia.appeals.models import (
     Appeal,
     AppealCategory,
@@ -282,6 +282,7 @@ def submit_appeal(
         )
         audit.record(by, "appeal.submit", appeal, summary=f"提交诉求 #{appeal.pk}")
         rollups.refresh([appeal.pk])
+        signals.appeal_submitted.send(sender=Appeal, appeal=appeal)
     return appeal
 
 
@@ -375,6 +376,8 @@ def dispatch_appeal(
                 assignment.department_id, event="dispatched", ref=appeal.pk, link=f"/appeals/{appeal.pk}/"
             )
         rollups.refresh([appeal.pk])
+        lead_assignment = next(assignment for assignment in created if assignment.is_lead)
+        signals.appeal_dispatched.send(sender=Appeal, appeal=appeal, lead=lead_assignment, by=by)
     return created
 
 
@@ -569,6 +572,7 @@ def _finish_answer(
     rollups.refresh([appeal.pk])  # and its children, answered with it
     lead.answered_at, lead.answered_by, lead.approved_by = now, answered_by, approved_by
     lead.outcome, lead.answer, lead.draft_answer, lead.draft_outcome = Outcome(outcome), answer, "", ""
+    signals.appeal_answered.send(sender=Appeal, appeal=appeal, assignment=lead)
 
 
 def _require_head(lead: Assignment, by: User) -> None:

@@ -1,0 +1,10 @@
+"""API of smart dispatch: search. OWNER: helper E."""
+
+from django.urls import URLPattern
+from rest_framework.routers import DefaultRouter
+
+extra_urlpatterns: list[URLPattern] = []
+
+
+def register(router: DefaultRouter) -> None:
+    pass

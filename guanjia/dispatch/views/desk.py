@@ -1,0 +1,5 @@
+"""Pages of smart dispatch: desk. OWNER: see the brief."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
