@@ -55,7 +55,9 @@ def rank(pipeline: Any, text: str, *, top: int = 3, words: int = 5) -> list[Rank
     raise NotImplementedError
 
 
-def cross_validate(texts: Sequence[str], labels: Sequence[str], *, folds: int = 5, seed: int = 0) -> Evaluation:
+def cross_validate(
+    texts: Sequence[str], labels: Sequence[str], *, folds: int = 5, seed: int = 0
+) -> Evaluation:
     """Stratified k-fold cross-validation of the same pipeline; deterministic for a seed."""
     raise NotImplementedError
 

@@ -58,7 +58,9 @@ class RoutingModel(models.Model):
         verbose_name_plural = _("分派模型")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["zone"], condition=Q(is_active=True), name="one_active_routing_model")
+            models.UniqueConstraint(
+                fields=["zone"], condition=Q(is_active=True), name="one_active_routing_model"
+            )
         ]
 
     def __str__(self) -> str:
@@ -98,7 +100,9 @@ class Suggestion(models.Model):
 
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="+")
     zone = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
-    model = models.ForeignKey(RoutingModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    model = models.ForeignKey(
+        RoutingModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     source = models.CharField(_("来源"), max_length=10, choices=Source.choices)
     created_at = models.DateTimeField(_("生成时间"))
     # [{"category": id, "department": id, "confidence": 0.83, "words": ["留抵", "退税"]}, ...] best first.
