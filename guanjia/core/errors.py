@@ -11,3 +11,11 @@ class NotAllowed(ServiceError):
 
 class Conflict(ServiceError):
     """Someone else changed the object first; reload and try again."""
+
+
+class InvalidField(ServiceError):
+    """Input that the rules refuse, naming the field (the form shows the message next to it)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field

@@ -22,9 +22,10 @@ from django.utils.translation import gettext as _
 
 from guanjia.appeals.models import Appeal, AppealCategory, Assignment
 from guanjia.core import audit, search
-from guanjia.core.errors import Conflict, NotAllowed, ServiceError
+from guanjia.core.errors import Conflict, InvalidField, NotAllowed, ServiceError
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import Role
+from guanjia.core.validation import clean_text
 from guanjia.enterprises.models import Enterprise, EnterpriseMembership
 from guanjia.knowledge.access import (
     answered_consultation,
@@ -48,24 +49,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
-class InvalidField(ServiceError):
-    """Input that the rules refuse, naming the field (the form shows the message next to it)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 # --- checks -----------------------------------------------------------------------------------------
-
-
-def _text(field: str, label: str, value: Any, *, limit: int, required: bool = False) -> str:
-    text = str(value if value is not None else "").strip()
-    if required and not text:
-        raise InvalidField(field, _("%(label)s：请填写") % {"label": label})
-    if len(text) > limit:
-        raise InvalidField(field, _("%(label)s：不能超过 %(n)d 个字") % {"label": label, "n": limit})
-    return text
 
 
 def _category(value: Any) -> AppealCategory | None:
@@ -86,9 +70,9 @@ def _category(value: Any) -> AppealCategory | None:
 def _clean(question: Any, answer: Any, keywords: Any, category: Any) -> dict[str, Any]:
     """The entry's fields checked and normalised; InvalidField names the first bad one."""
     return {
-        "question": _text("question", _("问题"), question, limit=QUESTION_MAX, required=True),
-        "answer": _text("answer", _("解答"), answer, limit=ANSWER_MAX, required=True),
-        "keywords": _text("keywords", _("关键词/同义词"), keywords, limit=KEYWORDS_MAX),
+        "question": clean_text("question", _("问题"), question, limit=QUESTION_MAX, required=True),
+        "answer": clean_text("answer", _("解答"), answer, limit=ANSWER_MAX, required=True),
+        "keywords": clean_text("keywords", _("关键词/同义词"), keywords, limit=KEYWORDS_MAX),
         "category": _category(category),
     }
 

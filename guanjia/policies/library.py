@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 
 from guanjia.appeals import attachments
 from guanjia.core import audit
-from guanjia.core.errors import Conflict, NotAllowed, ServiceError
+from guanjia.core.errors import Conflict, InvalidField, NotAllowed, ServiceError
 from guanjia.core.models import OrgUnit, User
+from guanjia.core.validation import clean_optional_whole, clean_text, clean_whole
 from guanjia.enterprises.industries import DIVISION_CHOICES
 from guanjia.enterprises.models import Scale, Tag, Tier
 from guanjia.policies.access import check_keeper, coverage_zones, keeps_some_policy, today
@@ -69,14 +70,6 @@ ITEM_FIELDS = (
 )
 _MULTI = ("divisions", "scales", "tiers")
 _RELATED = ("zones", "tags")
-
-
-class InvalidField(ServiceError):
-    """Input that the rules refuse, naming the field (the form shows the message next to it)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 # --- reads ------------------------------------------------------------------------------------------
@@ -153,15 +146,6 @@ def has_deliveries(item: BenefitItem) -> bool:
 # --- checks -----------------------------------------------------------------------------------------
 
 
-def _text(field: str, label: str, value: Any, *, limit: int | None = None, required: bool = False) -> str:
-    text = str(value if value is not None else "").strip()
-    if required and not text:
-        raise InvalidField(field, _("%(label)s：请填写") % {"label": label})
-    if limit is not None and len(text) > limit:
-        raise InvalidField(field, _("%(label)s：不能超过 %(n)d 个字") % {"label": label, "n": limit})
-    return text
-
-
 def _money(field: str, label: str, value: Any) -> Decimal | None:
     if value is None or value == "":
         return None
@@ -178,25 +162,6 @@ def _money(field: str, label: str, value: Any) -> Decimal | None:
     if amount != amount.quantize(Decimal("0.01")):
         raise InvalidField(field, _("%(label)s：最多保留两位小数") % {"label": label})
     return amount.quantize(Decimal("0.01"))
-
-
-def _whole(field: str, label: str, value: Any, *, low: int, high: int, required: bool = False) -> int | None:
-    if value is None or value == "":
-        if required:
-            raise InvalidField(field, _("%(label)s：请填写") % {"label": label})
-        return None
-    if isinstance(value, bool):
-        raise InvalidField(field, _("%(label)s：请填写整数") % {"label": label})
-    try:
-        number = int(str(value))
-    except (ValueError, TypeError):
-        raise InvalidField(field, _("%(label)s：请填写整数") % {"label": label}) from None
-    if not low <= number <= high:
-        raise InvalidField(
-            field,
-            _("%(label)s：应在 %(low)d 到 %(high)d 之间") % {"label": label, "low": low, "high": high},
-        )
-    return number
 
 
 def _date(field: str, label: str, value: Any, *, required: bool = False) -> date | None:
@@ -269,12 +234,14 @@ def _tags(values: Iterable[Any]) -> list[Tag]:
 def _clean_policy(values: Mapping[str, Any]) -> dict[str, Any]:
     """The policy's fields checked and normalised; InvalidField names the first bad one."""
     clean: dict[str, Any] = {
-        "title": _text("title", _("政策名称"), values["title"], limit=TITLE_MAX, required=True),
-        "issuer": _text("issuer", _("发文机关"), values["issuer"], limit=ISSUER_MAX, required=True),
-        "document_number": _text("document_number", _("文号"), values["document_number"], limit=NUMBER_MAX),
+        "title": clean_text("title", _("政策名称"), values["title"], limit=TITLE_MAX, required=True),
+        "issuer": clean_text("issuer", _("发文机关"), values["issuer"], limit=ISSUER_MAX, required=True),
+        "document_number": clean_text(
+            "document_number", _("文号"), values["document_number"], limit=NUMBER_MAX
+        ),
         "effective_on": _date("effective_on", _("生效日期"), values["effective_on"], required=True),
         "expires_on": _date("expires_on", _("失效日期"), values["expires_on"]),
-        "full_text": _text("full_text", _("政策原文"), values["full_text"]),
+        "full_text": clean_text("full_text", _("政策原文"), values["full_text"]),
     }
     if clean["expires_on"] is not None and clean["expires_on"] < clean["effective_on"]:
         raise InvalidField("expires_on", _("失效日期：不能早于生效日期"))
@@ -284,28 +251,31 @@ def _clean_policy(values: Mapping[str, Any]) -> dict[str, Any]:
 def _clean_item(policy: Policy, values: Mapping[str, Any]) -> dict[str, Any]:
     """The item's fields checked and normalised; InvalidField names the first bad one."""
     clean: dict[str, Any] = {
-        "name": _text("name", _("兑现事项"), values["name"], limit=ITEM_NAME_MAX, required=True),
-        "summary": _text("summary", _("支持内容"), values["summary"]),
+        "name": clean_text("name", _("兑现事项"), values["name"], limit=ITEM_NAME_MAX, required=True),
+        "summary": clean_text("summary", _("支持内容"), values["summary"]),
         "max_amount": _money("max_amount", _("最高金额（万元）"), values["max_amount"]),
         "auto_grant": bool(values["auto_grant"]),
-        "disburse_within_days": _whole(
+        "disburse_within_days": clean_whole(
             "disburse_within_days",
             _("兑现时限（工作日）"),
             values["disburse_within_days"],
             low=1,
             high=DAYS_MAX,
-            required=True,
         ),
         "zones": _zones(policy, values["zones"]),
         "divisions": _codes("divisions", _("行业大类"), values["divisions"], list(DIVISION_LABELS)),
         "scales": _codes("scales", _("企业规模"), values["scales"], Scale.values),
         "tiers": _codes("tiers", _("企业分级"), values["tiers"], Tier.values),
         "tags": _tags(values["tags"]),
-        "min_years": _whole("min_years", _("成立满（年）"), values["min_years"], low=0, high=YEARS_MAX),
-        "max_years": _whole("max_years", _("成立不满（年）"), values["max_years"], low=1, high=YEARS_MAX),
+        "min_years": clean_optional_whole(
+            "min_years", _("成立满（年）"), values["min_years"], low=0, high=YEARS_MAX
+        ),
+        "max_years": clean_optional_whole(
+            "max_years", _("成立不满（年）"), values["max_years"], low=1, high=YEARS_MAX
+        ),
         "capital_min": _money("capital_min", _("注册资本下限（万元）"), values["capital_min"]),
         "capital_max": _money("capital_max", _("注册资本上限（万元）"), values["capital_max"]),
-        "other_conditions": _text(
+        "other_conditions": clean_text(
             "other_conditions", _("其他条件（人工判断）"), values["other_conditions"], limit=OTHER_MAX
         ),
     }

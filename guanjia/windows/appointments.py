@@ -28,9 +28,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanjia.core import audit, notifications
-from guanjia.core.errors import Conflict, NotAllowed, ServiceError
+from guanjia.core.errors import Conflict, InvalidField, NotAllowed, ServiceError
 from guanjia.core.masking import mask_phone, sees_personal_data
 from guanjia.core.models import User
+from guanjia.core.validation import clean_text
 from guanjia.enterprises.models import Enterprise, EnterpriseMembership
 from guanjia.windows import hours
 from guanjia.windows.access import (
@@ -73,14 +74,6 @@ NOTE_MAX = 500
 # optional extension (-123).
 MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 LANDLINE = re.compile(r"^0[1-9][0-9]{1,2}-?[0-9]{7,8}(-[0-9]{1,6})?$")
-
-
-class InvalidField(ServiceError):
-    """Input that the rules refuse, naming the field (the form shows the message next to it)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 # --- reads --------------------------------------------------------------------------------------------
@@ -245,15 +238,6 @@ def filter_appointments(
 # --- checks -------------------------------------------------------------------------------------------
 
 
-def _text(field: str, label: str, value: Any, *, limit: int, required: bool = False) -> str:
-    text = str(value if value is not None else "").strip()
-    if required and not text:
-        raise InvalidField(field, _("%(label)s：请填写") % {"label": label})
-    if len(text) > limit:
-        raise InvalidField(field, _("%(label)s：不能超过 %(n)d 个字") % {"label": label, "n": limit})
-    return text
-
-
 def clean_phone(value: Any) -> str:
     """A mainland mobile or a landline with its area code, spaces removed."""
     phone = re.sub(r"\s+", "", str(value or ""))
@@ -271,9 +255,9 @@ def _clean_contact(
     contact_name: Any, contact_phone: Any, note: Any, *, note_required: bool
 ) -> dict[str, str]:
     return {
-        "contact_name": _text("contact_name", _("联系人"), contact_name, limit=NAME_MAX, required=True),
+        "contact_name": clean_text("contact_name", _("联系人"), contact_name, limit=NAME_MAX, required=True),
         "contact_phone": clean_phone(contact_phone),
-        "note": _text("note", _("事项说明"), note, limit=NOTE_MAX, required=note_required),
+        "note": clean_text("note", _("事项说明"), note, limit=NOTE_MAX, required=note_required),
     }
 
 
@@ -585,7 +569,7 @@ def decline(appointment: Appointment, *, reason: str, by: User, version: int | N
         raise NotAllowed(_("只有该服务单位主管部门的负责人可以处理延时服务申请"))
     _check_version(appointment, version)
     _check_move(appointment, DECLINED)
-    text = _text("reason", _("未安排原因"), reason, limit=NOTE_MAX, required=True)
+    text = clean_text("reason", _("未安排原因"), reason, limit=NOTE_MAX, required=True)
     with transaction.atomic():
         _move(appointment, to=DECLINED, reason=text)
         _record(
@@ -612,7 +596,7 @@ def cancel(
     _check_move(appointment, CANCELLED)
     if not keeper and has_started(appointment):
         raise ServiceError(_("预约时间已到，不能再取消"))
-    text = _text("reason", _("取消原因"), reason, limit=NOTE_MAX)
+    text = clean_text("reason", _("取消原因"), reason, limit=NOTE_MAX)
     from_state = appointment.state
     by_enterprise = not keeper or may_book(by, appointment.enterprise)
     with transaction.atomic():

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guanjia.core import audit, notifications
-from guanjia.core.errors import Conflict, ServiceError
+from guanjia.core.errors import Conflict, InvalidField, ServiceError
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import ADMIN_ROLES, Role
 from guanjia.windows import hours, rostering
@@ -40,14 +40,6 @@ WEEKDAY_LABELS = {
     7: gettext_lazy("周日"),
 }
 MAX_SHIFTS = 7
-
-
-class InvalidField(ServiceError):
-    """Input that the rules refuse, naming the field (the form shows the message next to it)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def _stale() -> Conflict:

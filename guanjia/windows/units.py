@@ -21,8 +21,9 @@ from django.db.models.deletion import ProtectedError
 from django.utils.translation import gettext as _
 
 from guanjia.core import audit
-from guanjia.core.errors import Conflict, NotAllowed, ServiceError
+from guanjia.core.errors import Conflict, InvalidField, NotAllowed, ServiceError
 from guanjia.core.models import CalendarDay, OrgUnit, User
+from guanjia.core.validation import clean_text, clean_whole
 from guanjia.windows import hours
 from guanjia.windows.access import check_keeper, keeps_some_unit
 from guanjia.windows.models import (
@@ -80,14 +81,6 @@ UNIT_DEFAULTS: dict[str, Any] = {
     "is_published": True,
 }
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-
-
-class InvalidField(ServiceError):
-    """Input that the rules refuse, naming the field (the form shows the message next to it)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 # --- who reads the management pages -----------------------------------------------------------------
@@ -234,32 +227,6 @@ def holding_bookings(service: WindowService) -> int:
 # --- checks -----------------------------------------------------------------------------------------
 
 
-def _text(field: str, label: str, value: Any, *, limit: int, required: bool = False) -> str:
-    text = str(value if value is not None else "").strip()
-    if required and not text:
-        raise InvalidField(field, _("%(label)s：请填写") % {"label": label})
-    if len(text) > limit:
-        raise InvalidField(field, _("%(label)s：不能超过 %(n)d 个字") % {"label": label, "n": limit})
-    return text
-
-
-def _whole(field: str, label: str, value: Any, *, low: int, high: int) -> int:
-    if value is None or value == "":
-        raise InvalidField(field, _("%(label)s：请填写") % {"label": label})
-    if isinstance(value, bool):
-        raise InvalidField(field, _("%(label)s：请填写整数") % {"label": label})
-    try:
-        number = int(str(value))
-    except (ValueError, TypeError):
-        raise InvalidField(field, _("%(label)s：请填写整数") % {"label": label}) from None
-    if not low <= number <= high:
-        raise InvalidField(
-            field,
-            _("%(label)s：应在 %(low)d 到 %(high)d 之间") % {"label": label, "low": low, "high": high},
-        )
-    return number
-
-
 def _flag(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "on", "yes")
@@ -283,7 +250,7 @@ def _clock(field: str, label: str, value: Any) -> time:
 
 def _phone(value: Any) -> str:
     label = _("咨询电话")
-    phone = _text("phone", label, value, limit=PHONE_MAX)
+    phone = clean_text("phone", label, value, limit=PHONE_MAX)
     if phone and not set(phone) <= PHONE_CHARACTERS:
         raise InvalidField("phone", _("%(label)s：只能包含数字、空格和 -（）+") % {"label": label})
     return phone
@@ -292,22 +259,22 @@ def _phone(value: Any) -> str:
 def _clean_unit(values: Mapping[str, Any]) -> dict[str, Any]:
     """The unit's fields checked and normalised; InvalidField names the first bad one."""
     clean: dict[str, Any] = {
-        "name": _text("name", _("名称"), values["name"], limit=NAME_MAX, required=True),
-        "address": _text("address", _("地址"), values["address"], limit=ADDRESS_MAX, required=True),
+        "name": clean_text("name", _("名称"), values["name"], limit=NAME_MAX, required=True),
+        "address": clean_text("address", _("地址"), values["address"], limit=ADDRESS_MAX, required=True),
         "phone": _phone(values["phone"]),
         "opens_at": _clock("opens_at", _("开始办公"), values["opens_at"]),
         "closes_at": _clock("closes_at", _("结束办公"), values["closes_at"]),
         "no_lunch_break": _flag(values["no_lunch_break"]),
         "lunch_from": _clock("lunch_from", _("午休时段起"), values["lunch_from"]),
         "lunch_to": _clock("lunch_to", _("午休时段止"), values["lunch_to"]),
-        "lunch_minutes": _whole(
+        "lunch_minutes": clean_whole(
             "lunch_minutes", _("每人午休（分钟）"), values["lunch_minutes"], low=15, high=120
         ),
-        "slot_minutes": _whole(
+        "slot_minutes": clean_whole(
             "slot_minutes", _("时段长度（分钟）"), values["slot_minutes"], low=15, high=60
         ),
-        "booking_days": _whole("booking_days", _("可预约天数"), values["booking_days"], low=1, high=60),
-        "notice": _text("notice", _("服务须知"), values["notice"], limit=NOTICE_MAX),
+        "booking_days": clean_whole("booking_days", _("可预约天数"), values["booking_days"], low=1, high=60),
+        "notice": clean_text("notice", _("服务须知"), values["notice"], limit=NOTICE_MAX),
         "is_published": _flag(values["is_published"]),
     }
     slot = clean["slot_minutes"]
@@ -365,21 +332,23 @@ def _clean_unit(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def _clean_window(values: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "number": _text("number", _("窗口号"), values["number"], limit=NUMBER_MAX, required=True),
-        "name": _text("name", _("窗口名称"), values["name"], limit=WINDOW_NAME_MAX, required=True),
+        "number": clean_text("number", _("窗口号"), values["number"], limit=NUMBER_MAX, required=True),
+        "name": clean_text("name", _("窗口名称"), values["name"], limit=WINDOW_NAME_MAX, required=True),
         "must_stay_open": _flag(values["must_stay_open"]),
-        "staff_needed": _whole("staff_needed", _("同时在岗人数"), values["staff_needed"], low=1, high=10),
-        "seats": _whole("seats", _("每时段可预约数"), values["seats"], low=1, high=10),
+        "staff_needed": clean_whole(
+            "staff_needed", _("同时在岗人数"), values["staff_needed"], low=1, high=10
+        ),
+        "seats": clean_whole("seats", _("每时段可预约数"), values["seats"], low=1, high=10),
         "is_active": _flag(values["is_active"]),
     }
 
 
 def _clean_service(values: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "name": _text("name", _("服务事项"), values["name"], limit=SERVICE_NAME_MAX, required=True),
-        "materials": _text("materials", _("所需材料"), values["materials"], limit=MATERIALS_MAX),
+        "name": clean_text("name", _("服务事项"), values["name"], limit=SERVICE_NAME_MAX, required=True),
+        "materials": clean_text("materials", _("所需材料"), values["materials"], limit=MATERIALS_MAX),
         "bookable": _flag(values["bookable"]),
-        "position": _whole("position", _("排序"), values["position"], low=0, high=POSITION_MAX),
+        "position": clean_whole("position", _("排序"), values["position"], low=0, high=POSITION_MAX),
     }
 
 
