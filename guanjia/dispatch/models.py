@@ -121,6 +121,12 @@ class Suggestion(models.Model):
             models.Index(fields=["zone", "dispatched_at"], name="suggestion_adoption_idx"),
             models.Index(fields=["appeal", "dispatched_at"], name="suggestion_open_idx"),
         ]
+        constraints = [
+            # One open round per appeal: two desks opening it at once record one row (routing._round).
+            models.UniqueConstraint(
+                fields=["appeal"], condition=Q(dispatched_at__isnull=True), name="one_open_suggestion"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.appeal_id} {self.source}"
