@@ -592,9 +592,9 @@ def build_world() -> World:
             },
         ),
     ]
-    from guanjia.tests_fuzz import exchange, investment, knowledge, policies, windows
+    from guanjia.tests_fuzz import dispatch, exchange, investment, knowledge, policies, windows
 
-    for part_app in (investment, policies, exchange, windows, knowledge):
+    for part_app in (investment, policies, exchange, windows, knowledge, dispatch):
         positives += part_app.positives(users)
     seeds = _seeds(users, hooks, attachment.pk)
     return World(users=users, tokens=tokens, positives=positives, seeds=seeds)

@@ -38,6 +38,7 @@ ID_FILTERS = [
     ("/api/knowledge/entries/", "category", "leader_a"),
     ("/api/knowledge/entries/", "department", "leader_a"),
     ("/api/rosters/", "unit", "leader_a"),
+    ("/api/routing-models/", "zone", "leader_a"),
     ("/api/service-windows/", "unit", "leader_a"),
     ("/api/staffings/", "unit", "leader_a"),
     ("/api/window-services/", "unit", "leader_a"),
