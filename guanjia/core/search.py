@@ -6,20 +6,22 @@ Text is cut into words by jieba in search mode (so 营业执照 also yields 营�
 stored space-separated in SearchEntry: title words (a knowledge entry's question and keywords) and
 body words (its answer) apart, so that a word of the title weighs more.
 
-The index itself is the database's: an FTS5 table on SQLite ranked by bm25, a GIN index on
-to_tsvector('simple', ...) on PostgreSQL ranked by ts_rank (migration core 0008). A query matches
-an entry sharing any of its words, so word order and form do not matter (企业开办 / 开办企业); entries
-sharing more and rarer words, and sharing them in the title, come first.
+The index itself is the database's: an FTS5 table on SQLite, a GIN index on a stored
+to_tsvector('simple', ...) column on PostgreSQL (migration core 0008). A query matches the entries
+holding all its words, else any of its discriminating words, so word order and form do not matter
+(企业开办 / 开办企业); entries sharing more and rarer words, and sharing them in the title, come
+first. The work per query is bounded whatever the size of the index (see "bounded work" below).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -123,8 +125,8 @@ def unindex(kind: str, object_id: int) -> None:
 
 @dataclass(frozen=True)
 class Hit:
-    """One entry found: the feature's object id, the database's score (higher is better) and the
-    indexed text, with the query's words to highlight."""
+    """One entry found: the feature's object id, its score (higher is better) and the indexed text,
+    with the query's words to highlight."""
 
     object_id: int
     score: float
@@ -140,87 +142,274 @@ class Hit:
         return snippet(self.body, self.words, length)
 
 
+# --- bounded work per query -----------------------------------------------------------------------
+#
+# Ranking every entry that shares a word with the query grows with the index: at 100,000 entries a
+# common word makes bm25 / ts_rank score tens of thousands of rows (p50 164 / 214 ms), and the
+# database's own bm25 even counts each word's matches over the whole index. So a query does a
+# bounded amount of work, whatever the number of entries:
+#
+# 1. How common is each word? Its matches are counted up to _COUNT_CAP, newest first; beyond that
+#    its frequency is estimated from how far back the _COUNT_CAP-th match lies.
+# 2. Candidates are the entries holding ALL the query's words (those it cannot hold, found nowhere,
+#    left out), read from the index newest first, a page at a time, each page's scope checked on
+#    its primary keys. Only when too few are found, entries holding ANY of the query's rarer words
+#    (those under _COUNT_CAP matches; the too common ones discriminate nothing and would make every
+#    entry a candidate). Both reads are served by the index in rowid / id order and stop at the
+#    page's LIMIT: nothing is scored there.
+# 3. A narrow scope (an enterprise's few appeals among a million) would leave most pages empty: once
+#    a first page shows it, the scope's own entries (at most _SMALL_SCOPE) are matched directly.
+# 4. The candidates in scope (at most _RANKED, newest first) are ranked here by BM25F over the
+#    title and body words (a title word weighs four body words), with the word frequencies of step
+#    1 -- the same ranking on SQLite and on PostgreSQL.
+
+_COUNT_CAP = 1000
+_PAGE = 500
+_PAGES = 8
+_SMALL_SCOPE = 3000
+_RANKED = 500
+_TITLE_WEIGHT = 4.0
+_K1 = 1.2
+_B = 0.75
+_EXACT_SIZE = 10_000  # a kind this small is counted at every query; a larger one every few minutes
+_SIZE_TTL = 300.0
+_sizes: dict[str, tuple[float, int]] = {}
+_sizes_lock = threading.Lock()
+
+
 def search(kind: str, query: str, *, within: QuerySet | None = None, limit: int = 20) -> list[Hit]:
-    """The entries of `kind` that share a word with `query`, best first.
+    """The entries of `kind` that best match `query`, best first: those holding all its words, else
+    any of its discriminating words; word order and form do not matter.
 
     `within` is the feature's queryset of what the user may see (`Model.objects.visible_to(user)`,
     narrowed as the page needs): only its objects are returned, so scope is the feature's own rule.
-
-    The database ranks the best candidates in the index alone; the scope is then checked on those
-    candidates only (by primary key), and deeper only when too few of them were in scope: testing the
-    scope on every match, or joining every match to its row, costs more than the ranking."""
+    The work done is bounded (see above): among a very large number of matches, the newest are ranked."""
     query_words = tuple(words(query))
     if not query_words or limit <= 0:
         return []
-    candidates = max(_CANDIDATES, limit * 10)
-    while True:
-        ranked = _ranked(kind, query_words, candidates)
-        if within is None:
-            kept = ranked[:limit]
-        else:
-            allowed = set(
-                within.order_by()
-                .filter(pk__in=[object_id for object_id, _ in ranked])
-                .values_list("pk", flat=True)
-            )
-            kept = [(object_id, score) for object_id, score in ranked if object_id in allowed][:limit]
-        if len(kept) >= limit or len(ranked) < candidates:
-            break
-        candidates *= 8  # too few of the best were in scope: rank deeper
+    counts = {word: _frequency(kind, word) for word in query_words}
+    present = [word for word in query_words if counts[word] > 0]
+    if not present:
+        return []
+    rare = [word for word in present if counts[word] < _COUNT_CAP] or present
+    pool: dict[int, int] = {}  # entry id -> object id, in scope
+    scope = _Scope(within)
+    _gather(kind, present, "AND", scope, pool, limit)
+    if len(pool) < limit and (len(present) > 1 or rare != present):
+        _gather(kind, rare, "OR", scope, pool, limit)
+    if not pool:
+        return []
+    ranked = _rank(kind, pool, present, counts)[:limit]
     texts = {
-        object_id: (title, body)
-        for object_id, title, body in SearchEntry.objects.filter(
-            kind=kind, object_id__in=[object_id for object_id, _ in kept]
-        ).values_list("object_id", "title", "body")
+        pk: (title, body)
+        for pk, title, body in SearchEntry.objects.filter(pk__in=[pk for pk, _, _ in ranked]).values_list(
+            "pk", "title", "body"
+        )
     }
-    return [
-        Hit(object_id, score, *texts[object_id], query_words)
-        for object_id, score in kept
-        if object_id in texts
-    ]
+    return [Hit(object_id, score, *texts[pk], query_words) for pk, object_id, score in ranked if pk in texts]
 
 
-_CANDIDATES = 200
-_SQLITE_RANKED = (
-    # bm25 is lower for better matches; the kind column weighs nothing, a title word four body words.
-    # Ranked in the index alone: the rows' object ids are read for the candidates only (_ranked).
-    "SELECT rowid, -bm25(core_search_fts, 0.0, 4.0, 1.0) AS score FROM core_search_fts "
-    "WHERE core_search_fts MATCH %s ORDER BY score DESC, rowid DESC LIMIT %s"
-)
-_POSTGRES_RANKED = (
-    # Weights {D, C, B, A}: a title word weighs four times a body word, as on SQLite.
-    "SELECT e.object_id, ts_rank('{0.25, 0.25, 0.25, 1.0}', VECTOR, q, 1) AS score "
-    "FROM core_searchentry e, to_tsquery('simple', %s) q "
-    "WHERE e.kind = %s AND VECTOR @@ q ORDER BY score DESC, e.object_id DESC LIMIT %s"
-)
+class _Scope:
+    """The user's scope as the search meets it: checked on a page of candidates by primary key, or,
+    when it is small, listed once (its object ids) and searched on its own entries."""
+
+    def __init__(self, within: QuerySet | None) -> None:
+        self.within = within
+        self.small: list[int] | None = None
+        self.sized = False
+
+    def keep(self, candidates: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        if self.within is None or not candidates:
+            return candidates
+        allowed = set(
+            self.within.order_by()
+            .filter(pk__in=[object_id for _, object_id in candidates])
+            .values_list("pk", flat=True)
+        )
+        return [(pk, object_id) for pk, object_id in candidates if object_id in allowed]
+
+    def small_ids(self) -> list[int] | None:
+        """The scope's object ids when there are at most _SMALL_SCOPE of them (asked once)."""
+        if self.within is not None and not self.sized:
+            self.sized = True
+            ids = list(self.within.order_by().values_list("pk", flat=True)[: _SMALL_SCOPE + 1])
+            self.small = ids if len(ids) <= _SMALL_SCOPE else None
+        return self.small
 
 
-def _ranked(kind: str, query_words: tuple[str, ...], candidates: int) -> list[tuple[int, float]]:
-    """The best `candidates` entries of `kind` for the words, as (object id, score), best first."""
-    if connection.vendor == "postgresql":
-        sql = _POSTGRES_RANKED.replace("VECTOR", _PG_VECTOR)
-        params: list[Any] = [" | ".join(_pg_quoted(word) for word in query_words), kind, candidates]
-    else:
-        # The kind is a column of the FTS5 index; the column filter keeps the query's words off it.
-        words_match = " OR ".join(_fts_quoted(word) for word in query_words)
-        sql = _SQLITE_RANKED
-        params = [
-            f"kind : {_fts_quoted(kind)} AND {{title_tokens body_tokens}} : ({words_match})",
-            candidates,
-        ]
+def _gather(
+    kind: str, query_words: list[str], op: str, scope: _Scope, pool: dict[int, int], limit: int
+) -> None:
+    """Add to `pool` the newest in-scope entries matching the words (all of them, or any), until
+    there are _RANKED of them, or `limit` after the first page, or the page budget is spent."""
+    before: int | None = None
+    for page in range(_PAGES):
+        candidates = _page(kind, query_words, op, before)
+        kept = scope.keep(
+            [(pk, object_id) for pk, object_id in candidates if pk not in pool and object_id != _OTHER_KIND]
+        )
+        for pk, object_id in kept:
+            if len(pool) >= _RANKED:
+                return
+            pool[pk] = object_id
+        if len(candidates) < _PAGE or len(pool) >= _RANKED or (page > 0 and len(pool) >= limit):
+            return
+        if page == 0 and len(pool) < limit:
+            small = scope.small_ids()
+            if small is not None:
+                for pk, object_id in _in_small_scope(kind, query_words, op, small):
+                    if len(pool) >= _RANKED:
+                        return
+                    pool.setdefault(pk, object_id)
+                return
+        before = candidates[-1][0]
+
+
+def _page(kind: str, query_words: list[str], op: str, before: int | None) -> list[tuple[int, int]]:
+    """One page of (entry id, object id) of `kind` matching the words, newest first, below `before`."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = [(int(key), float(score)) for key, score in cursor.fetchall()]
-    if connection.vendor == "postgresql":
-        return rows
-    object_ids = dict(
-        SearchEntry.objects.filter(pk__in=[key for key, _ in rows]).values_list("pk", "object_id")
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT id, object_id FROM core_searchentry WHERE kind = %s "
+                "AND search_vector @@ to_tsquery('simple', %s) AND id < %s ORDER BY id DESC LIMIT %s",
+                [kind, _pg_query(query_words, op), before if before is not None else _NO_BOUND, _PAGE],
+            )
+            return [(int(pk), int(object_id)) for pk, object_id in cursor.fetchall()]
+        cursor.execute(
+            "SELECT rowid FROM core_search_fts WHERE core_search_fts MATCH %s AND rowid < %s "
+            "ORDER BY rowid DESC LIMIT %s",
+            [_fts_query(kind, query_words, op), before if before is not None else _NO_BOUND, _PAGE],
+        )
+        rowids = [int(rowid) for (rowid,) in cursor.fetchall()]
+    # The kind is checked here too: a large kind is left out of the MATCH (_fts_query).
+    object_ids = dict(SearchEntry.objects.filter(pk__in=rowids, kind=kind).values_list("pk", "object_id"))
+    return [(rowid, object_ids.get(rowid, _OTHER_KIND)) for rowid in rowids]
+
+
+def _in_small_scope(
+    kind: str, query_words: list[str], op: str, object_ids: list[int]
+) -> list[tuple[int, int]]:
+    """The entries of a small scope's objects holding the words, newest first: the tokens of a few
+    thousand entries are read directly, where the index would list every match in the kind."""
+    if not object_ids:
+        return []
+    find = "strpos(%s, %s)" if connection.vendor == "postgresql" else "instr(%s, %s)"
+    text = "' ' || title_tokens || ' ' || body_tokens || ' '"
+    condition = f" {op} ".join(find % (text, "%s") + " > 0" for _ in query_words)
+    placeholders = ", ".join(["%s"] * len(object_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, object_id FROM core_searchentry WHERE kind = %s AND object_id IN ({placeholders}) "  # noqa: S608 - placeholders only
+            f"AND ({condition}) ORDER BY id DESC",
+            [kind, *object_ids, *(f" {word} " for word in query_words)],
+        )
+        return [(int(pk), int(object_id)) for pk, object_id in cursor.fetchall()]
+
+
+_NO_BOUND = 2**62
+_OTHER_KIND = -1  # a candidate of another kind (a page of a kind left out of the MATCH)
+
+
+def _frequency(kind: str, word: str) -> float:
+    """How many entries of `kind` hold `word`: counted up to _COUNT_CAP (newest first), estimated
+    beyond it from how far back the _COUNT_CAP-th match lies among all entries."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT count(*), min(id) FROM (SELECT id FROM core_searchentry WHERE kind = %s "
+                "AND search_vector @@ to_tsquery('simple', %s) ORDER BY id DESC LIMIT %s) AS matches",
+                [kind, _pg_quoted(word), _COUNT_CAP],
+            )
+        else:
+            cursor.execute(
+                "SELECT count(*), min(rowid) FROM (SELECT rowid FROM core_search_fts "
+                "WHERE core_search_fts MATCH %s ORDER BY rowid DESC LIMIT %s)",
+                [_fts_query(kind, [word], "AND"), _COUNT_CAP],
+            )
+        counted, oldest = cursor.fetchone()
+        if counted < _COUNT_CAP:
+            return float(counted)
+        cursor.execute("SELECT max(id) FROM core_searchentry")
+        (newest,) = cursor.fetchone()
+    # Entries of every kind are numbered as they come: the share of ids at or after the oldest of the
+    # newest matches that are matches estimates the word's frequency over all ids.
+    return max(float(_COUNT_CAP), _COUNT_CAP * newest / max(1, newest - oldest + 1))
+
+
+def _kind_size(kind: str) -> int:
+    """How many entries `kind` has: counted when small, else counted every few minutes."""
+    now = time.monotonic()
+    with _sizes_lock:
+        cached = _sizes.get(kind)
+    if cached is not None and now - cached[0] < _SIZE_TTL:
+        return cached[1]  # only large kinds are cached: a small one is counted exactly each time
+    small = SearchEntry.objects.filter(kind=kind).order_by().values("pk")[:_EXACT_SIZE].count()
+    if small < _EXACT_SIZE:
+        return small
+    size = SearchEntry.objects.filter(kind=kind).count()
+    with _sizes_lock:
+        _sizes[kind] = (now, size)
+    return size
+
+
+def _rank(
+    kind: str, pool: dict[int, int], query_words: list[str], counts: dict[str, float]
+) -> list[tuple[int, int, float]]:
+    """(entry id, object id, score) of the pool, best first: BM25F over the title and body words."""
+    size = max(_kind_size(kind), 1)
+    weights = {
+        word: math.log(1.0 + (size - min(counts[word], size) + 0.5) / (min(counts[word], size) + 0.5))
+        for word in query_words
+    }
+    rows = list(
+        SearchEntry.objects.filter(pk__in=list(pool)).values_list("pk", "title_tokens", "body_tokens")
     )
-    return [(object_ids[key], score) for key, score in rows if key in object_ids]
+    shaped = []
+    for pk, title_tokens, body_tokens in rows:
+        title_words, body_words = title_tokens.split(), body_tokens.split()
+        shaped.append(
+            (pk, set(title_words), set(body_words), _TITLE_WEIGHT * len(title_words) + len(body_words))
+        )
+    average = sum(length for *_, length in shaped) / max(1, len(shaped)) or 1.0
+    scored = []
+    for pk, title_set, body_set, length in shaped:
+        norm = _K1 * (1.0 - _B + _B * length / average)
+        score = 0.0
+        for word, weight in weights.items():
+            frequency = _TITLE_WEIGHT * (word in title_set) + (word in body_set)
+            if frequency:
+                score += weight * frequency * (_K1 + 1.0) / (frequency + norm)
+        scored.append((pk, pool[pk], score))
+    scored.sort(key=lambda row: (-row[2], -row[1]))
+    return scored
 
 
-# PostgreSQL: the weighted tsvector of title and body words, a stored column with a GIN index (migration core 0008).
-_PG_VECTOR = "e.search_vector"
+def _fts_query(kind: str, query_words: list[str], op: str) -> str:
+    """The FTS5 query of the words (the column filter keeps them off the kind column).
+
+    The kind is a phrase of the index's kind column ("appeals.appeal" is two tokens), and FTS5 reads
+    a phrase's positions at every entry of the kind: for a large kind that costs more than the
+    words themselves (17 ms for a word of 565 matches among 200,000 entries, against 0.1 ms).
+    So a kind holding a large share of the index is left out of the MATCH and checked on each
+    page's rows (_page); its word counts then include the other kinds' entries, an estimate."""
+    joined = f" {op} ".join(_fts_quoted(word) for word in query_words)
+    words_match = f"{{title_tokens body_tokens}} : ({joined})"
+    if _large_kind(kind):
+        return words_match
+    return f"kind : {_fts_quoted(kind)} AND {words_match}"
+
+
+def _large_kind(kind: str) -> bool:
+    """Whether `kind` holds at least a quarter of the index (entries are numbered across kinds)."""
+    size = _kind_size(kind)
+    if size < _EXACT_SIZE:
+        return False
+    newest = SearchEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 1
+    return size * 4 >= newest
+
+
+def _pg_query(query_words: list[str], op: str) -> str:
+    return (" & " if op == "AND" else " | ").join(_pg_quoted(word) for word in query_words)
 
 
 def _pg_quoted(word: str) -> str:

@@ -1,12 +1,19 @@
-"""Permission-matrix rows of the dispatch app: search (see __init__.py for the shape). OWNER: see the brief."""
+"""Permission-matrix rows of the dispatch app: the search page (see __init__.py for the shape).
+
+Every business account searches (its hits cut to its own scope, which guanjia/dispatch/tests check);
+the 三员 see no business data and get 403 (access.may_search); the anonymous visitor the login page.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from guanjia.tests_matrix.matrix import Row
+from guanjia.tests_matrix.matrix import AUD, GET, OK, SEC, SYS, R, Row
 
-ROWS: list[Row] = []
+ROWS: list[Row] = [
+    R("dispatch:search", GET, body="q:dispatch_search", default=OK, forbidden=[SYS, SEC, AUD]),
+    R("dispatch:search", GET, default=OK, forbidden=[SYS, SEC, AUD], note="no query: the hint"),
+]
 
 
 def build(cast: Any, objects: dict[str, Any]) -> None:
@@ -18,4 +25,4 @@ def kwargs(world: Any) -> dict[str, dict[str, Any]]:
 
 
 def bodies(world: Any) -> dict[str, Any]:
-    return {}
+    return {"q:dispatch_search": {"q": "企业开办 材料"}}
