@@ -50,6 +50,9 @@ class RoutingModel(models.Model):
     previous_accuracy = models.FloatField(_("原模型留出集准确率"), null=True, blank=True)
     is_active = models.BooleanField(_("当前使用"), default=False)
     note = models.TextField(_("说明"), blank=True)
+    # The model learns departments; each department's categories in its history, most frequent first
+    # ({"12": [3, 7]}), give the category a suggestion dispatches under (routing._category_for).
+    categories = models.JSONField(default=dict, blank=True)
     # The fitted pipeline, pickled by learning.dump(); read only from this database, never from uploads.
     blob = models.BinaryField(editable=False)
 

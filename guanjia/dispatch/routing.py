@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +36,7 @@ from guanjia.core.errors import NotAllowed, ServiceError
 from guanjia.core.models import OrgUnit, User
 from guanjia.dispatch import learning, rules
 from guanjia.dispatch.access import WAITING, acts_on_desk, keeps_routing
-from guanjia.dispatch.models import RoutingModel, Source, Suggestion
+from guanjia.dispatch.models import KeywordRule, RoutingModel, Source, Suggestion
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +144,45 @@ def label_of(category_id: int | None, department_id: int) -> str:
     return f"{category_id or '-'}:{department_id}"
 
 
+def department_label(label: str) -> str:
+    """What the model learns of a history label: the department (the category is chosen afterwards)."""
+    return label.partition(":")[2] or label
+
+
+def _category_map(labels: list[str]) -> dict[str, list[int]]:
+    """Each department's categories in the history, most frequent first."""
+    counts: dict[str, Counter[int]] = {}
+    for label in labels:
+        pair = _parse(label)
+        if pair is not None and pair[0] is not None:
+            counts.setdefault(str(pair[1]), Counter())[pair[0]] += 1
+    return {
+        department: [category for category, _n in found.most_common()] for department, found in counts.items()
+    }
+
+
+def _category_for(candidates: list[int] | None, title: str, body: str) -> int | None:
+    """The category to dispatch under, among a department's categories in the history: the one whose
+    keyword rule the text matches best, else the department's most frequent one."""
+    if not candidates:
+        return None
+    if len(candidates) == 1:
+        return candidates[0]
+    scores = {
+        rule.category_id: rules.matched(rule.word_list(), title, body)[0]
+        for rule in KeywordRule.objects.filter(category_id__in=candidates)
+    }
+    # max() keeps the first of equal scores: the most frequent category wins a tie.
+    return max(candidates, key=lambda category_id: scores.get(category_id, 0))
+
+
 def _parse(label: str) -> tuple[int | None, int] | None:
+    """(category id, department id) of a label: "category:department", or a department alone."""
+    if ":" not in label:
+        try:
+            return None, int(label)
+        except ValueError:
+            return None
     category, _sep, department = label.partition(":")
     try:
         return (None if category == "-" else int(category)), int(department)
@@ -163,23 +201,42 @@ def suggest_text(zone: OrgUnit, title: str, body: str) -> Suggestions:
                 "routing model %s of zone %s cannot be loaded; using the rules", active.pk, zone.pk
             )
         else:
-            routes = _model_routes(
-                zone, learning.rank(pipeline, text_of(title, body), top=ASKED, words=WORDS)
-            )
+            ranked = learning.rank(pipeline, text_of(title, body), top=ASKED, words=WORDS)
+            routes = _model_routes(zone, ranked, active.categories, title, body)
             if routes:
                 return Suggestions(source=Source.MODEL, model=active, routes=routes)
     return Suggestions(source=Source.RULES, model=None, routes=_rule_routes(zone, title, body))
 
 
-def _model_routes(zone: OrgUnit, ranked: Iterable[learning.Ranked]) -> list[Route]:
-    """Labels to routes: departments that are no longer departments of the zone are skipped."""
+def _model_routes(
+    zone: OrgUnit,
+    ranked: Iterable[learning.Ranked],
+    category_map: dict[str, list[int]],
+    title: str,
+    body: str,
+) -> list[Route]:
+    """Labels to routes, one per department (its most likely label: its category, probability and
+    words), in the model's order. Departments no longer of the zone are skipped.
+
+    A department's labels are not summed: with balanced class weights a department answering many
+    categories would gather small shares into a first place none of its labels earned."""
     parsed = [(item, _parse(item.label)) for item in ranked]
     wanted = [(item, pair) for item, pair in parsed if pair is not None]
-    departments = OrgUnit.objects.in_bulk(
-        {pair[1] for _item, pair in wanted},
-    )
+    departments = OrgUnit.objects.in_bulk({pair[1] for _item, pair in wanted})
+    wanted = [
+        (
+            item,
+            (
+                category_id
+                if category_id is not None
+                else _category_for(category_map.get(str(department_id)), title, body),
+                department_id,
+            ),
+        )
+        for item, (category_id, department_id) in wanted
+    ]
     categories = AppealCategory.objects.in_bulk({pair[0] for _item, pair in wanted if pair[0] is not None})
-    routes: list[Route] = []
+    merged: dict[int, tuple[learning.Ranked, int | None, float]] = {}  # in the model's order
     for item, (category_id, department_id) in wanted:
         department = departments.get(department_id)
         if (
@@ -188,6 +245,10 @@ def _model_routes(zone: OrgUnit, ranked: Iterable[learning.Ranked]) -> list[Rout
             or department.parent_id != zone.pk
         ):
             continue
+        merged.setdefault(department_id, (item, category_id, item.confidence))
+    order = list(merged.items())
+    routes: list[Route] = []
+    for department_id, (best, category_id, total) in order[:TOP]:
         category = categories.get(category_id) if category_id is not None else None
         if category is not None and not category.is_active:
             category = None
@@ -195,13 +256,11 @@ def _model_routes(zone: OrgUnit, ranked: Iterable[learning.Ranked]) -> list[Rout
             Route(
                 rank=len(routes) + 1,
                 category=category,
-                department=department,
-                confidence=round(item.confidence, 4),  # as recorded in Suggestion.ranked
-                words=tuple(item.words),
+                department=departments[department_id],
+                confidence=round(total, 4),  # as recorded in Suggestion.ranked
+                words=tuple(best.words),
             )
         )
-        if len(routes) == TOP:
-            break
     return routes
 
 
@@ -384,7 +443,10 @@ def retrain(zone: OrgUnit, *, by: User | None = None, now: datetime | None = Non
         raise NotAllowed(_("只有本园区的受理员或系统管理员可以重新训练分派模型"))
     now = now or timezone.now()
     data = history(zone)
-    classes = len(set(data.labels))
+    # The model learns the department that answered; the category follows from the department's own
+    # history (_category_for): (category, department) pairs would split a department's few examples.
+    departments = [department_label(label) for label in data.labels]
+    classes = len(set(departments))
     row = RoutingModel(
         zone=zone,
         created_at=now,
@@ -405,8 +467,8 @@ def retrain(zone: OrgUnit, *, by: User | None = None, now: datetime | None = Non
         return _record(row, by)
 
     held = max(HELD_OUT_MIN, math.ceil(len(data) * HELD_OUT_SHARE))
-    test_texts, test_labels = data.texts[:held], data.labels[:held]
-    train_texts, train_labels = data.texts[held:], data.labels[held:]
+    test_texts, test_labels = data.texts[:held], departments[:held]
+    train_texts, train_labels = data.texts[held:], departments[held:]
     row.held_out = held
     if len(set(train_labels)) < MIN_LABELS:
         row.note = _("留出集之外的历史只有 1 个分派去向，无法训练，继续使用当前设置")
@@ -435,7 +497,8 @@ def retrain(zone: OrgUnit, *, by: User | None = None, now: datetime | None = Non
             "old": _percent(row.previous_accuracy),
         }
     # The model that answers is refitted on the whole history, the held-out slice (the newest) included.
-    blob = learning.dump(learning.fit(data.texts, data.labels, seed=SEED))
+    blob = learning.dump(learning.fit(data.texts, departments, seed=SEED))
+    row.categories = _category_map(data.labels)
     try:
         with transaction.atomic():
             if active is not None:
