@@ -53,7 +53,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import repeat
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from guanjia.appeals.models import OPEN_STATUSES, Appeal
+from guanjia.appeals.models import OPEN_STATUSES, Appeal, Status
 from guanjia.core.search import words
 from guanjia.dispatch.models import AppealBand
 
@@ -144,12 +144,45 @@ def forget(appeal_id: int) -> None:
     AppealBand.objects.filter(appeal_id=appeal_id).delete()
 
 
+def _listable() -> Q:
+    """The appeals a lookup may list, or may come to list: not merged, and open, or closed within
+    RECENT_DAYS of their submission. A closed appeal is closed for good (only an answered one is
+    reopened), so once it is older than that its bands only slow every lookup down."""
+    return Q(master__isnull=True) & (~Q(status=Status.CLOSED) | Q(submitted_at__gte=_recent()))
+
+
+def _recent() -> datetime:
+    return timezone.now() - timedelta(days=RECENT_DAYS)
+
+
+def prune() -> int:
+    """Remove the bands of appeals no lookup can list any more (see _listable); returns how many
+    appeals were removed. Nightly (tasks.py): the table holds a city's live appeals, not its archive."""
+    removed = 0
+    while True:
+        stale = list(
+            AppealBand.objects.filter(
+                Q(appeal__master__isnull=False)
+                | Q(appeal__status=Status.CLOSED, appeal__submitted_at__lt=_recent())
+            )
+            .values_list("appeal_id", flat=True)
+            .distinct()[:_BATCH]
+        )
+        if not stale:
+            return removed
+        with transaction.atomic():
+            AppealBand.objects.filter(appeal_id__in=stale).delete()
+        removed += len(stale)
+
+
 def rebuild(zone_id: int | None = None) -> int:
-    """Rewrite the bands of every appeal (of one zone); returns how many appeals were indexed.
+    """Rewrite the bands of every appeal a lookup may list (of one zone); returns how many appeals
+    were indexed.
 
     In batches by primary key, each in its own short transaction, so that submits are never held up
-    for long; running it twice writes the same rows."""
-    appeals = Appeal.objects.order_by("pk")
+    for long; running it twice writes the same rows. Appeals no lookup can list are left out (and
+    their bands, if any, removed by prune())."""
+    appeals = Appeal.objects.filter(_listable()).order_by("pk")
     if zone_id is not None:
         appeals = appeals.filter(zone_id=zone_id)
     count = 0

@@ -1,4 +1,5 @@
-"""Scheduled routing work: the nightly retraining of every zone's model, and the routing page's button.
+"""Scheduled smart-dispatch work: the nightly retraining of every zone's model and pruning of the
+similarity bands, and the routing page's retrain button.
 
 A task is a poke: each run writes its own RoutingModel row, and promotion is guarded by the partial
 unique constraint one_active_routing_model, so a run repeated or overlapping does no harm.
@@ -14,7 +15,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from guanjia.appeals.models import Assignment
 from guanjia.core.models import OrgUnit, User
-from guanjia.dispatch import routing
+from guanjia.dispatch import routing, similar
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,12 @@ def retrain_routing_models() -> int:
         except Exception:
             logger.exception("retraining the routing model of zone %s failed", zone.pk)
     return promoted
+
+
+@db_periodic_task(crontab(hour="3", minute="10"))
+def prune_similarity_bands() -> int:
+    """Every night at 03:10 Beijing time: drop the bands of appeals no lookup can list any more."""
+    return similar.prune()
 
 
 @db_task()

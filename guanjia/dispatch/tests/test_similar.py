@@ -291,3 +291,29 @@ def test_a_lookup_is_three_queries(cast, corpus, django_assert_num_queries):
     with django_assert_num_queries(3):  # the bands, the candidates in scope, the listed appeals
         found = similar.similar_to(corpus[11], within=within)
         assert found and found[0].appeal.enterprise.name  # enterprise read with the appeal
+
+
+def test_pruning_keeps_only_the_appeals_a_lookup_may_list(cast):
+    duplicate, master = DUPLICATES[0]
+    texts = (ROWS[master - 1]["title"], ROWS[master - 1]["body"])
+    closed_old = make_appeal(cast.ent_a1, *texts, by=cast.steward_a, status=Status.CLOSED, age_days=120)
+    closed_recent = make_appeal(cast.ent_a1, *texts, by=cast.steward_a, status=Status.CLOSED, age_days=30)
+    open_old = make_appeal(cast.ent_a2, *texts, by=cast.steward_a, status=Status.SIGNED, age_days=400)
+    merged = make_appeal(cast.ent_a2, *texts, by=cast.steward_a, status=Status.MERGED, master=open_old)
+    for appeal in (closed_old, closed_recent, open_old, merged):
+        similar.remember(appeal)  # as each was when it was submitted
+
+    assert similar.prune() == 2
+    indexed = set(AppealBand.objects.values_list("appeal_id", flat=True))
+    assert indexed == {closed_recent.pk, open_old.pk}
+    assert similar.prune() == 0
+    # A rebuild writes what pruning keeps, and the lookups list the same appeals as before.
+    assert similar.rebuild(cast.zone_a.pk) == 2
+    assert set(AppealBand.objects.values_list("appeal_id", flat=True)) == indexed
+    new = make_appeal(
+        cast.ent_a1, ROWS[duplicate - 1]["title"], ROWS[duplicate - 1]["body"], by=cast.steward_a
+    )
+    listed = {
+        hit.appeal.pk for hit in similar.similar_to(new, within=Appeal.objects.visible_to(cast.dispatcher_a))
+    }
+    assert listed == {closed_recent.pk, open_old.pk}
