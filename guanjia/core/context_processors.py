@@ -63,7 +63,7 @@ NAVIGATION = [
         "appeals:categories",
         {Role.SYSADMIN, Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER},
     ),
-    (_("智能分派"), "dispatch:routing", {Role.SYSADMIN, Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER}),
+    (_("智能分派模型"), "dispatch:routing", {Role.SYSADMIN, Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER}),
     (_("工作日历"), "core:calendar", {Role.SYSADMIN}),
     (_("部门群机器人"), "core:robots", {Role.SYSADMIN}),
     (_("角色与安全"), "core:roles", {Role.SECADMIN}),
