@@ -166,14 +166,14 @@ def _feedback(rng: random.Random, zone: OrgUnit, entries: list[Entry]) -> list[F
             at = min(_moment(rng, days_ago), timezone.now())
             if entry.published_at is None or entry.published_at > at:
                 continue  # read before it was published: not a story to tell
-            key = (entry.pk, membership.user_id, at.date())
+            key = (entry.pk, membership.user_id, timezone.localdate(at))
             rows.setdefault(
                 key,
                 Feedback(
                     entry=entry,
                     user=membership.user,
                     enterprise_id=membership.enterprise_id,
-                    day=at.date(),
+                    day=timezone.localdate(at),  # Beijing's day, as entries.give_feedback records it
                     resolved=rng.random() < RESOLVED_SHARE,
                     query=entry.keywords.split()[0] if entry.keywords else entry.question[:20],
                     at=at,
