@@ -161,19 +161,28 @@ def _category_map(labels: list[str]) -> dict[str, list[int]]:
     }
 
 
-def _category_for(candidates: list[int] | None, title: str, body: str) -> int | None:
-    """The category to dispatch under, among a department's categories in the history: the one whose
-    keyword rule the text matches best, else the department's most frequent one."""
-    if not candidates:
-        return None
-    if len(candidates) == 1:
-        return candidates[0]
+def _categories_for(picks: list[tuple[int | None, list[int]]], title: str, body: str) -> list[int | None]:
+    """The category each route dispatches under. A pick is (the label's own category, or None; the
+    department's categories in the history, most frequent first): without its own, the one whose
+    keyword rule the text matches best, else the department's most frequent one. One query."""
+    undecided = {
+        category
+        for own, candidates in picks
+        if own is None and len(candidates) > 1
+        for category in candidates
+    }
     scores = {
         rule.category_id: rules.matched(rule.word_list(), title, body)[0]
-        for rule in KeywordRule.objects.filter(category_id__in=candidates)
+        for rule in (KeywordRule.objects.filter(category_id__in=undecided) if undecided else ())
     }
-    # max() keeps the first of equal scores: the most frequent category wins a tie.
-    return max(candidates, key=lambda category_id: scores.get(category_id, 0))
+    chosen: list[int | None] = []
+    for own, candidates in picks:
+        if own is not None or not candidates:
+            chosen.append(own)
+        else:
+            # max() keeps the first of equal scores: the most frequent category wins a tie.
+            chosen.append(max(candidates, key=lambda category_id: scores.get(category_id, 0)))
+    return chosen
 
 
 def _parse(label: str) -> tuple[int | None, int] | None:
@@ -215,29 +224,15 @@ def _model_routes(
     title: str,
     body: str,
 ) -> list[Route]:
-    """Labels to routes, one per department (its most likely label: its category, probability and
-    words), in the model's order. Departments no longer of the zone are skipped.
+    """Labels to routes, one per department (its most likely label: probability and words), in the
+    model's order, with the category of _categories_for. Departments no longer of the zone are skipped.
 
     A department's labels are not summed: with balanced class weights a department answering many
     categories would gather small shares into a first place none of its labels earned."""
-    parsed = [(item, _parse(item.label)) for item in ranked]
-    wanted = [(item, pair) for item, pair in parsed if pair is not None]
-    departments = OrgUnit.objects.in_bulk({pair[1] for _item, pair in wanted})
-    wanted = [
-        (
-            item,
-            (
-                category_id
-                if category_id is not None
-                else _category_for(category_map.get(str(department_id)), title, body),
-                department_id,
-            ),
-        )
-        for item, (category_id, department_id) in wanted
-    ]
-    categories = AppealCategory.objects.in_bulk({pair[0] for _item, pair in wanted if pair[0] is not None})
-    merged: dict[int, tuple[learning.Ranked, int | None, float]] = {}  # in the model's order
-    for item, (category_id, department_id) in wanted:
+    parsed = [(item, pair) for item in ranked if (pair := _parse(item.label)) is not None]
+    departments = OrgUnit.objects.in_bulk({department_id for _item, (_c, department_id) in parsed})
+    best: dict[int, tuple[learning.Ranked, int | None]] = {}  # in the model's order
+    for item, (category_id, department_id) in parsed:
         department = departments.get(department_id)
         if (
             department is None
@@ -245,10 +240,21 @@ def _model_routes(
             or department.parent_id != zone.pk
         ):
             continue
-        merged.setdefault(department_id, (item, category_id, item.confidence))
-    order = list(merged.items())
+        best.setdefault(department_id, (item, category_id))
+    top = list(best.items())[:TOP]
+    chosen = _categories_for(
+        [
+            (category_id, category_map.get(str(department_id), []))
+            for department_id, (_item, category_id) in top
+        ],
+        title,
+        body,
+    )
+    categories = AppealCategory.objects.in_bulk(
+        {category_id for category_id in chosen if category_id is not None}
+    )
     routes: list[Route] = []
-    for department_id, (best, category_id, total) in order[:TOP]:
+    for (department_id, (item, _own)), category_id in zip(top, chosen, strict=True):
         category = categories.get(category_id) if category_id is not None else None
         if category is not None and not category.is_active:
             category = None
@@ -257,8 +263,8 @@ def _model_routes(
                 rank=len(routes) + 1,
                 category=category,
                 department=departments[department_id],
-                confidence=round(total, 4),  # as recorded in Suggestion.ranked
-                words=tuple(best.words),
+                confidence=round(item.confidence, 4),  # as recorded in Suggestion.ranked
+                words=tuple(item.words),
             )
         )
     return routes
