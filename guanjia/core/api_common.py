@@ -10,6 +10,7 @@ Nothing here knows a domain app: a field scoped to a domain model is a ScopedFie
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -176,6 +177,19 @@ class IdFilter(django_filters.NumberFilter):
         if description:
             schema["description"] = description
         set_override(self, "field", schema)
+
+
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+class WholeNumberField(serializers.IntegerField):
+    """A whole number as written: DRF's IntegerField also takes "2.0" (and a query parameter of
+    ?zone=2.0 would pass for zone 2), which the schema's integer does not allow."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, float) or (isinstance(data, str) and not _WHOLE.fullmatch(data.strip())):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 @extend_schema_field({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "09:00"})

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from guanjia.core.api import ErrorSerializer
+from guanjia.core.api_common import WholeNumberField
 from guanjia.core.http import client_ip
 from guanjia.core.models import User
 from guanjia.core.roles import ZONE_WIDE_ROLES, Role
@@ -245,7 +246,7 @@ class VisitPlanViewSet(
 class ScheduleQuerySerializer(serializers.Serializer):
     due_before = serializers.DateField(required=False, help_text=_("只列出应走访日期不晚于该日的企业"))
     overdue = serializers.BooleanField(required=False, help_text=_("只列出已逾期的企业"))
-    steward = serializers.IntegerField(required=False, help_text=_("服务管家的用户 id"))
+    steward = WholeNumberField(required=False, help_text=_("服务管家的用户 id"))
 
 
 @extend_schema_view(
@@ -316,7 +317,7 @@ class VisitScheduleViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class OverdueQuerySerializer(serializers.Serializer):
-    zone = serializers.IntegerField(required=False, help_text=_("只统计该园区（须在调用者范围内）"))
+    zone = WholeNumberField(required=False, help_text=_("只统计该园区（须在调用者范围内）"))
 
 
 @extend_schema_view(

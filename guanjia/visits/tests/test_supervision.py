@@ -151,6 +151,10 @@ def test_the_supervision_api(world, login):
         assert rows[1]["share"] == 0.5
         only_b = login(world.leader_city).get("/api/visit-overdue/by-zone/", {"zone": world.zone_b.pk}).json()
         assert [r["zone"] for r in only_b] == [world.zone_b.pk]
+        # A zone written as a decimal is not a zone id (DRF's IntegerField alone would take 2.0 for 2).
+        for written in (f"{world.zone_b.pk}.0", f"{world.zone_b.pk}.5", "1e1"):
+            answer = login(world.leader_city).get("/api/visit-overdue/by-steward/", {"zone": written})
+            assert answer.status_code == 400, written
         assert (
             login(world.dispatcher_a)
             .get("/api/visit-overdue/by-zone/", {"zone": world.zone_b.pk})
