@@ -20,8 +20,6 @@ from django.urls import URLPattern, path, re_path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
-from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -35,7 +33,7 @@ from guanjia.dispatch import access, similar
 from guanjia.dispatch.api.suggestions import (
     BODY_MAX,
     TITLE_MAX,
-    BusinessAccount,
+    DispatchView,
     RefSerializer,
     appeal_in_scope,
     appeal_parameter,
@@ -133,14 +131,10 @@ def similar_data(user: User, found: Sequence[similar.SimilarAppeal]) -> list[dic
     return data
 
 
-class AppealSimilarView(GenericAPIView):
+class AppealSimilarView(DispatchView):
     """The dispatcher's desk: appeals similar to one appeal."""
 
-    queryset = Appeal.objects.none()
-    permission_classes = [IsAuthenticated, BusinessAccount]
     serializer_class = SimilarAppealSerializer
-    pagination_class = None
-    filter_backends: list[Any] = []
 
     @extend_schema(
         summary=_("诉求的相似诉求"),
@@ -164,14 +158,10 @@ class AppealSimilarView(GenericAPIView):
         return Response(SimilarAppealSerializer(similar_data(user, found), many=True).data)
 
 
-class SimilarTextView(GenericAPIView):
+class SimilarTextView(DispatchView):
     """Intake: appeals similar to a text being written for an enterprise."""
 
-    queryset = Appeal.objects.none()
-    permission_classes = [IsAuthenticated, BusinessAccount]
     serializer_class = SimilarTextSerializer
-    pagination_class = None
-    filter_backends: list[Any] = []
 
     @extend_schema(
         summary=_("录入时的相似诉求"),

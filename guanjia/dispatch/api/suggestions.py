@@ -66,6 +66,15 @@ class BusinessAccount(BasePermission):
         return business(user_or_none(request))
 
 
+class DispatchView(GenericAPIView):
+    """One endpoint of smart dispatch: business accounts, one answer (no list, no filters)."""
+
+    queryset = Appeal.objects.none()
+    permission_classes = [IsAuthenticated, BusinessAccount]
+    pagination_class = None
+    filter_backends: list[Any] = []
+
+
 def appeal_in_scope(request: Request, pk: Any) -> Appeal:
     """The appeal `pk` among those the caller sees (Appeal.objects.visible_to), else 404."""
     try:
@@ -199,14 +208,10 @@ class SuggestTextSerializer(serializers.Serializer):
 # --- views ----------------------------------------------------------------------------------------------
 
 
-class SuggestionsView(GenericAPIView):
+class SuggestionsView(DispatchView):
     """The dispatcher's desk: the suggestions for one appeal waiting for dispatch."""
 
-    queryset = Appeal.objects.none()
-    permission_classes = [IsAuthenticated, BusinessAccount]
     serializer_class = RoutingSuggestionsSerializer
-    pagination_class = None
-    filter_backends: list[Any] = []
 
     @extend_schema(
         summary=_("诉求的分派建议"),
@@ -228,14 +233,10 @@ class SuggestionsView(GenericAPIView):
         return Response(RoutingSuggestionsSerializer(suggestions_data(routing.suggest(appeal))).data)
 
 
-class TakeSuggestionView(GenericAPIView):
+class TakeSuggestionView(DispatchView):
     """一键交办: dispatch an appeal as one of its suggestions says."""
 
-    queryset = Appeal.objects.none()
-    permission_classes = [IsAuthenticated, BusinessAccount]
     serializer_class = TakeSuggestionSerializer
-    pagination_class = None
-    filter_backends: list[Any] = []
 
     @extend_schema(
         summary=_("按建议一键交办"),
@@ -276,14 +277,10 @@ class TakeSuggestionView(GenericAPIView):
         return Response(TakenSerializer(body).data)
 
 
-class SuggestTextView(GenericAPIView):
+class SuggestTextView(DispatchView):
     """The suggestions for a text of a zone that is not (yet) an appeal; nothing is recorded."""
 
-    queryset = Appeal.objects.none()
-    permission_classes = [IsAuthenticated, BusinessAccount]
     serializer_class = SuggestTextSerializer
-    pagination_class = None
-    filter_backends: list[Any] = []
 
     @extend_schema(
         summary=_("文本的分派建议"),
