@@ -160,11 +160,13 @@ def test_a_dispatched_appeal_gets_no_suggestions(desk, login):
 
 
 def test_source_line_names_the_model_and_its_held_out_accuracy(cast):
-    from datetime import datetime
+    from datetime import UTC, datetime
 
     from guanjia.dispatch.routing import Suggestions
 
-    model = RoutingModel(zone=cast.zone_a, created_at=datetime(2026, 3, 2, 2, 30), held_out_accuracy=0.8349)
+    # The nightly run at 02:30 Beijing time is still the day before in UTC: the line gives Beijing's day.
+    at = datetime(2026, 3, 1, 18, 30, tzinfo=UTC)
+    model = RoutingModel(zone=cast.zone_a, created_at=at, held_out_accuracy=0.8349)
     line = source_line(Suggestions(source=Source.MODEL, model=model, routes=[]))
     assert line == "依据本园区历史诉求学习（2026-03-02 训练，留出集准确率 83%）"
     assert (

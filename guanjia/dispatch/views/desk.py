@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -63,10 +64,11 @@ def source_line(suggestions: routing.Suggestions) -> str:
     """Where the suggestions come from, in one line under the card's title."""
     model = suggestions.model
     if suggestions.source == Source.MODEL and model is not None:
+        trained = f"{timezone.localdate(model.created_at):%Y-%m-%d}"  # Beijing's day
         if model.held_out_accuracy is None:
-            return _("依据本园区历史诉求学习（%(date)s 训练）") % {"date": f"{model.created_at:%Y-%m-%d}"}
+            return _("依据本园区历史诉求学习（%(date)s 训练）") % {"date": trained}
         return _("依据本园区历史诉求学习（%(date)s 训练，留出集准确率 %(accuracy)s%%）") % {
-            "date": f"{model.created_at:%Y-%m-%d}",
+            "date": trained,
             "accuracy": round(model.held_out_accuracy * 100),
         }
     return _("依据关键词规则（历史数据不足）")
