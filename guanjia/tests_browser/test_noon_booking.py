@@ -52,7 +52,7 @@ def test_no_answer_in_the_knowledge_base_then_a_noon_booking_the_rostered_staff_
     _login(portal, base, "ent_user_a1")
     portal.get_by_role("link", name="常见问题", exact=True).first.click()
     portal.wait_for_url(f"{base}/portal/knowledge/")
-    portal.get_by_role("searchbox").fill("厂房屋顶光伏发电备案")
+    portal.get_by_role("searchbox", name="您想问什么？").fill("厂房屋顶光伏发电备案")
     portal.get_by_role("button", name="搜索", exact=True).click()
     portal.get_by_test_id("kb-no-result").wait_for()
     assert "没有找到相关解答" in portal.get_by_test_id("kb-no-result").inner_text()
