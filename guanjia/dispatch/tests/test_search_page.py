@@ -101,3 +101,6 @@ def test_the_top_bar_has_the_search_box_for_business_accounts_only(cast, login) 
     assert b'id="topbar-search"' in login(cast.handler_a).get("/").content
     assert b'id="topbar-search"' in login(cast.ent_user_a1).get("/").content
     assert b'id="topbar-search"' not in login(cast.secadmin).get("/").content
+    # The box is hidden on small screens; a link to the search page stands in for it there.
+    assert b'data-testid="topbar-search-link"' in login(cast.ent_user_a1).get("/").content
+    assert b'data-testid="topbar-search-link"' not in login(cast.secadmin).get("/").content
