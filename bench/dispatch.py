@@ -31,6 +31,10 @@ and measures, over --queries new texts or queries (p50, p95, max; --runs passes)
   text in shuffled order;
 
 and prints EXPLAIN (SQLite: EXPLAIN QUERY PLAN) of the lookup's and the search's SQL once.
+
+--keep leaves the database in place; --reuse then measures again on it without filling or building
+anything (a 1,000,000-appeal database takes about an hour to build): the queries are made afresh from
+a sample of its appeals.
 Targets (p95): suggestion < 20 ms, lookup < 50 ms, search < 50 ms; exit status 1 if one is missed.
 
 SQLite: a fresh file under var/bench/dispatch-sqlite/. PostgreSQL: set DATABASE_URL (or
@@ -39,6 +43,7 @@ afresh, and dropped again at the end unless --keep.
 
     .venv/bin/python bench/dispatch.py                        # 1,000,000 appeals, SQLite
     .venv/bin/python bench/dispatch.py --appeals 20000 --train-cap 3000   # a few minutes
+    .venv/bin/python bench/dispatch.py --keep && .venv/bin/python bench/dispatch.py --reuse
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/guanjia_bench_dispatch .venv/bin/python bench/dispatch.py
 """
 
@@ -934,6 +939,28 @@ def fill(n_appeals: int, n_zones: int, maker: TextMaker, rng: random.Random) -> 
     return Filled(zones, dispatchers, departments, categories, enterprises, open_texts, texts)
 
 
+def refill(rng: random.Random) -> Filled:
+    """What fill() returned, read back from a kept database (--reuse): the measured zone, its
+    dispatcher, and samples of its appeals' texts to make the queries from."""
+    from guanjia.appeals.models import OPEN_STATUSES, Appeal, Status
+    from guanjia.core.models import OrgUnit, User
+
+    zone = OrgUnit.objects.get(code="bench-z0")
+    dispatcher = User.objects.get(username="dispatcher0")
+    ids = list(Appeal.objects.filter(zone=zone).values_list("pk", flat=True))
+    if not ids:
+        raise SystemExit("--reuse: the kept database holds no appeals of zone bench-z0; build it with --keep")
+    picked = Appeal.objects.filter(pk__in=rng.sample(ids, min(SAMPLE, len(ids))))
+    texts = list(picked.order_by("pk").values_list("title", "body"))
+    open_texts = list(
+        Appeal.objects.filter(zone=zone, status__in=OPEN_STATUSES)
+        .exclude(status=Status.SUBMITTED)
+        .order_by("-pk")
+        .values_list("title", "body")[:SAMPLE]
+    )
+    return Filled([zone], {zone.pk: dispatcher}, {}, {}, {}, open_texts, texts)
+
+
 def analyze() -> None:
     """What autovacuum (PostgreSQL) or `guanjia` maintenance (SQLite ANALYZE) does after a load."""
     from django.db import connection
@@ -942,6 +969,97 @@ def analyze() -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     print(f"  ANALYZE in {time.perf_counter() - started:.0f} s (not counted)")
+
+
+def build(
+    args: argparse.Namespace, maker: TextMaker, rng: random.Random, failures: list[str], summary: list[str]
+) -> Filled:  # noqa: PLR0915
+    """Migrate, fill, and build the search index, the similarity bands and the routing model, each timed."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from guanjia.appeals.models import Appeal, Assignment
+    from guanjia.core.models import SearchEntry
+    from guanjia.dispatch import routing, similar
+    from guanjia.dispatch.models import AppealBand, RoutingModel
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']}); {args.appeals:,} appeals")
+    print(f"migrated in {time.perf_counter() - started:.1f} s")
+    filled = fill(args.appeals, args.zones, maker, rng)
+    analyze()
+    zone = filled.zones[0]
+
+    print("\nindex build:")
+    started = time.perf_counter()
+    appeals_indexed, answers_indexed = build_search_index(args.workers)
+    elapsed = time.perf_counter() - started
+    line = (
+        f"(1) search index: {appeals_indexed:,} appeals + {answers_indexed:,} answers in {elapsed:.1f} s "
+        f"({args.workers} processes cutting words; {SearchEntry.objects.count():,} entries)"
+    )
+    print(line, flush=True)
+    summary.append(line)
+    sample = (
+        Assignment.objects.filter(answered_at__isnull=False, appeal__zone=zone)
+        .exclude(answer="")
+        .values_list("appeal_id", "pk")
+        .order_by("pk")[rng.randrange(100)]
+    )
+    problems = check_search_index(*sample)
+    if problems:
+        failures.extend(problems)
+        print("    FAIL: bulk index differs from the ordinary one:\n      " + "\n      ".join(problems))
+    else:
+        print(
+            f"    check: appeal #{sample[0]} and answer #{sample[1]} indexed the ordinary way: identical rows"
+        )
+
+    started = time.perf_counter()
+    if args.rebuild:
+        bands_indexed, how = similar.rebuild(), "similar.rebuild()"
+    else:
+        bands_indexed, how = build_bands(args.workers), f"{args.workers} processes, bulk writes"
+    elapsed = time.perf_counter() - started
+    line = (
+        f"(2) similarity bands: {bands_indexed:,} appeals in {elapsed:.1f} s "
+        f"({how}; {AppealBand.objects.count():,} band rows)"
+    )
+    print(line, flush=True)
+    summary.append(line)
+    listed = Appeal.objects.filter(similar._listable()).order_by("-pk").values_list("pk", flat=True).first()
+    problems = check_bands(listed or sample[0])
+    if problems:
+        failures.extend(problems)
+        print("    FAIL: " + "; ".join(problems))
+    else:
+        print(f"    check: appeal #{listed} indexed by similar.remember(): identical bands")
+
+    if args.train_cap:
+        # A shorter history for a quick run: retrain() reads it through routing.history().
+        full_history, train_cap = routing.history, args.train_cap
+
+        def capped_history(zone: Any, *, cap: int = train_cap) -> Any:
+            return full_history(zone, cap=min(cap, train_cap))
+
+        routing.history = capped_history
+    started = time.perf_counter()
+    model = routing.retrain(zone)
+    elapsed = time.perf_counter() - started
+    model = RoutingModel.objects.get(pk=model.pk)
+    line = (
+        f"(3) routing model: {model.samples:,} samples, {model.classes} classes, trained and scored on "
+        f"{model.held_out:,} held out in {elapsed:.1f} s; accuracy {model.held_out_accuracy}, "
+        f"macro-F1 {model.held_out_macro_f1}, active {model.is_active}"
+    )
+    print(line, flush=True)
+    summary.append(line)
+    if not model.is_active:
+        failures.append("routing model: the first model trained was not made active")
+    analyze()
+
+    return filled
 
 
 # --- main ---------------------------------------------------------------------------------------------
@@ -970,19 +1088,29 @@ def main() -> int:  # noqa: C901, PLR0915 - one script, read top to bottom
         "--rebuild", action="store_true", help="write the bands with similar.rebuild() (one process, ORM)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure again on the database a run with --keep left (nothing filled or built; kept again)",
+    )
     args = parser.parse_args()
+    args.keep = args.keep or args.reuse
 
     from appeals import drop_and_create_postgres  # bench/appeals.py: the same fresh-database rule
 
     # Settings read the environment once, at django.setup(): set everything first.
     data_dir = BENCH_DIR / ("dispatch-postgresql" if args.database_url else "dispatch-sqlite")
-    shutil.rmtree(data_dir, ignore_errors=True)
+    if not args.reuse:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    elif not data_dir.is_dir():
+        raise SystemExit(f"--reuse: nothing kept at {data_dir}; run with --keep first")
     data_dir.mkdir(parents=True, exist_ok=True)
     os.environ["GUANJIA_DATA_DIR"] = str(data_dir)
     os.environ["DJANGO_SETTINGS_MODULE"] = "guanjia.settings"
     os.environ.setdefault("GUANJIA_LOG_LEVEL", "WARNING")
     if args.database_url:
-        drop_and_create_postgres(args.database_url)
+        if not args.reuse:
+            drop_and_create_postgres(args.database_url)
         os.environ["DATABASE_URL"] = args.database_url
     else:
         os.environ.pop("DATABASE_URL", None)
@@ -992,98 +1120,29 @@ def main() -> int:  # noqa: C901, PLR0915 - one script, read top to bottom
 
     django.setup()
 
-    from django.core.management import call_command
     from django.db import connection
 
-    from guanjia.appeals.models import Appeal, Assignment
+    from guanjia.appeals.models import Appeal
     from guanjia.core.models import SearchEntry, User
     from guanjia.dispatch import routing, searching, similar
-    from guanjia.dispatch.models import AppealBand, RoutingModel
+    from guanjia.dispatch.models import AppealBand
 
     rng = random.Random(args.seed)
     maker = TextMaker(load_sources(), rng)
     failures: list[str] = []
     summary: list[str] = []
     try:
-        started = time.perf_counter()
-        call_command("migrate", verbosity=0)
-        print(f"database: {connection.vendor} ({connection.settings_dict['NAME']}); {args.appeals:,} appeals")
-        print(f"migrated in {time.perf_counter() - started:.1f} s")
-        filled = fill(args.appeals, args.zones, maker, rng)
-        analyze()
+        if args.reuse:
+            filled = refill(rng)
+            print(
+                f"database: {connection.vendor} ({connection.settings_dict['NAME']}), reused: "
+                f"{Appeal.objects.count():,} appeals, {SearchEntry.objects.count():,} search entries, "
+                f"{AppealBand.objects.count():,} band rows"
+            )
+        else:
+            filled = build(args, maker, rng, failures, summary)
         zone = filled.zones[0]
         dispatcher = User.objects.get(pk=filled.dispatchers[zone.pk].pk)
-
-        # --- index build ------------------------------------------------------------------------
-        print("\nindex build:")
-        started = time.perf_counter()
-        appeals_indexed, answers_indexed = build_search_index(args.workers)
-        elapsed = time.perf_counter() - started
-        line = (
-            f"(1) search index: {appeals_indexed:,} appeals + {answers_indexed:,} answers in {elapsed:.1f} s "
-            f"({args.workers} processes cutting words; {SearchEntry.objects.count():,} entries)"
-        )
-        print(line, flush=True)
-        summary.append(line)
-        sample = (
-            Assignment.objects.filter(answered_at__isnull=False, appeal__zone=zone)
-            .exclude(answer="")
-            .values_list("appeal_id", "pk")
-            .order_by("pk")[rng.randrange(100)]
-        )
-        problems = check_search_index(*sample)
-        if problems:
-            failures.extend(problems)
-            print("    FAIL: bulk index differs from the ordinary one:\n      " + "\n      ".join(problems))
-        else:
-            print(
-                f"    check: appeal #{sample[0]} and answer #{sample[1]} indexed the ordinary way: identical rows"
-            )
-
-        started = time.perf_counter()
-        if args.rebuild:
-            bands_indexed, how = similar.rebuild(), "similar.rebuild()"
-        else:
-            bands_indexed, how = build_bands(args.workers), f"{args.workers} processes, bulk writes"
-        elapsed = time.perf_counter() - started
-        line = (
-            f"(2) similarity bands: {bands_indexed:,} appeals in {elapsed:.1f} s "
-            f"({how}; {AppealBand.objects.count():,} band rows)"
-        )
-        print(line, flush=True)
-        summary.append(line)
-        listed = (
-            Appeal.objects.filter(similar._listable()).order_by("-pk").values_list("pk", flat=True).first()
-        )
-        problems = check_bands(listed or sample[0])
-        if problems:
-            failures.extend(problems)
-            print("    FAIL: " + "; ".join(problems))
-        else:
-            print(f"    check: appeal #{listed} indexed by similar.remember(): identical bands")
-
-        if args.train_cap:
-            # A shorter history for a quick run: retrain() reads it through routing.history().
-            full_history, train_cap = routing.history, args.train_cap
-
-            def capped_history(zone: Any, *, cap: int = train_cap) -> Any:
-                return full_history(zone, cap=min(cap, train_cap))
-
-            routing.history = capped_history
-        started = time.perf_counter()
-        model = routing.retrain(zone)
-        elapsed = time.perf_counter() - started
-        model = RoutingModel.objects.get(pk=model.pk)
-        line = (
-            f"(3) routing model: {model.samples:,} samples, {model.classes} classes, trained and scored on "
-            f"{model.held_out:,} held out in {elapsed:.1f} s; accuracy {model.held_out_accuracy}, "
-            f"macro-F1 {model.held_out_macro_f1}, active {model.is_active}"
-        )
-        print(line, flush=True)
-        summary.append(line)
-        if not model.is_active:
-            failures.append("routing model: the first model trained was not made active")
-        analyze()
 
         # --- timings ------------------------------------------------------------------------------
         from guanjia.core import search
