@@ -167,39 +167,43 @@ _COUNT_CAP = 1000
 _PAGE = 500
 _PAGES = 8
 _SMALL_SCOPE = 3000
-_RANKED = 500
+_RANKED = 200
 _TITLE_WEIGHT = 4.0
 _K1 = 1.2
 _B = 0.75
 _EXACT_SIZE = 10_000  # a kind this small is counted at every query; a larger one every few minutes
 _SIZE_TTL = 300.0
 _sizes: dict[str, tuple[float, int]] = {}
+_estimates: dict[tuple[str, str, str], tuple[float, float]] = {}  # common words' frequencies
+_ESTIMATES_KEPT = 10_000
 _sizes_lock = threading.Lock()
 
 
-def search(kind: str, query: str, *, within: QuerySet | None = None, limit: int = 20) -> list[Hit]:
+def search(kind: str, query: str, *, within: QuerySet | Scope | None = None, limit: int = 20) -> list[Hit]:
     """The entries of `kind` that best match `query`, best first: those holding all its words, else
     any of its discriminating words; word order and form do not matter.
 
     `within` is the feature's queryset of what the user may see (`Model.objects.visible_to(user)`,
     narrowed as the page needs): only its objects are returned, so scope is the feature's own rule.
+    A feature whose scope is better checked another way passes its own `Scope` instead.
     The work done is bounded (see above): among a very large number of matches, the newest are ranked."""
     query_words = tuple(words(query))
     if not query_words or limit <= 0:
         return []
-    counts = {word: _frequency(kind, word) for word in query_words}
+    facts = _Kind.of(kind)
+    counts = {word: _frequency(facts, word) for word in query_words}
     present = [word for word in query_words if counts[word] > 0]
     if not present:
         return []
     rare = [word for word in present if counts[word] < _COUNT_CAP] or present
     pool: dict[int, int] = {}  # entry id -> object id, in scope
-    scope = _Scope(within)
-    _gather(kind, present, "AND", scope, pool, limit)
+    scope = within if isinstance(within, Scope) else Scope(within)
+    _gather(facts, present, "AND", scope, pool, limit)
     if len(pool) < limit and (len(present) > 1 or rare != present):
-        _gather(kind, rare, "OR", scope, pool, limit)
+        _gather(facts, rare, "OR", scope, pool, limit)
     if not pool:
         return []
-    ranked = _rank(kind, pool, present, counts)[:limit]
+    ranked = _rank(facts, pool, present, counts)[:limit]
     texts = {
         pk: (title, body)
         for pk, title, body in SearchEntry.objects.filter(pk__in=[pk for pk, _, _ in ranked]).values_list(
@@ -209,36 +213,62 @@ def search(kind: str, query: str, *, within: QuerySet | None = None, limit: int 
     return [Hit(object_id, score, *texts[pk], query_words) for pk, object_id, score in ranked if pk in texts]
 
 
-class _Scope:
+class Scope:
     """The user's scope as the search meets it: checked on a page of candidates by primary key, or,
-    when it is small, listed once (its object ids) and searched on its own entries."""
+    when it is small, listed once (its object ids) and searched on its own entries.
+
+    A feature may subclass it where its queryset answers one of the two questions slowly (answers
+    scoped by their appeal: dispatch.searching.AnswerScope): `allowed` and `list_small` are asked."""
 
     def __init__(self, within: QuerySet | None) -> None:
         self.within = within
         self.small: list[int] | None = None
         self.sized = False
 
+    def allowed(self, object_ids: list[int]) -> set[int]:
+        """Which of `object_ids` are in the scope."""
+        assert self.within is not None
+        return set(self.within.order_by().filter(pk__in=object_ids).values_list("pk", flat=True))
+
+    def list_small(self, most: int) -> list[int] | None:
+        """The scope's object ids when there are at most `most` of them, else None."""
+        assert self.within is not None
+        ids = list(self.within.order_by().values_list("pk", flat=True)[: most + 1])
+        return ids if len(ids) <= most else None
+
     def keep(self, candidates: list[tuple[int, int]]) -> list[tuple[int, int]]:
         if self.within is None or not candidates:
             return candidates
-        allowed = set(
-            self.within.order_by()
-            .filter(pk__in=[object_id for _, object_id in candidates])
-            .values_list("pk", flat=True)
-        )
+        allowed = self.allowed([object_id for _, object_id in candidates])
         return [(pk, object_id) for pk, object_id in candidates if object_id in allowed]
 
     def small_ids(self) -> list[int] | None:
         """The scope's object ids when there are at most _SMALL_SCOPE of them (asked once)."""
         if self.within is not None and not self.sized:
             self.sized = True
-            ids = list(self.within.order_by().values_list("pk", flat=True)[: _SMALL_SCOPE + 1])
-            self.small = ids if len(ids) <= _SMALL_SCOPE else None
+            self.small = self.list_small(_SMALL_SCOPE)
         return self.small
 
 
+@dataclass(frozen=True)
+class _Kind:
+    """What one search needs to know of its kind, read once per search: its size, whether it is
+    large (see _fts_query) and the newest entry id of the index (see _frequency)."""
+
+    name: str
+    size: int
+    large: bool
+    newest: int
+
+    @classmethod
+    def of(cls, kind: str) -> _Kind:
+        size = _kind_size(kind)
+        newest = SearchEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 1
+        return cls(kind, size, size >= _EXACT_SIZE and size * 4 >= newest, newest)
+
+
 def _gather(
-    kind: str, query_words: list[str], op: str, scope: _Scope, pool: dict[int, int], limit: int
+    kind: _Kind, query_words: list[str], op: str, scope: Scope, pool: dict[int, int], limit: int
 ) -> None:
     """Add to `pool` the newest in-scope entries matching the words (all of them, or any), until
     there are _RANKED of them, or `limit` after the first page, or the page budget is spent."""
@@ -265,14 +295,14 @@ def _gather(
         before = candidates[-1][0]
 
 
-def _page(kind: str, query_words: list[str], op: str, before: int | None) -> list[tuple[int, int]]:
+def _page(kind: _Kind, query_words: list[str], op: str, before: int | None) -> list[tuple[int, int]]:
     """One page of (entry id, object id) of `kind` matching the words, newest first, below `before`."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT id, object_id FROM core_searchentry WHERE kind = %s "
                 "AND search_vector @@ to_tsquery('simple', %s) AND id < %s ORDER BY id DESC LIMIT %s",
-                [kind, _pg_query(query_words, op), before if before is not None else _NO_BOUND, _PAGE],
+                [kind.name, _pg_query(query_words, op), before if before is not None else _NO_BOUND, _PAGE],
             )
             return [(int(pk), int(object_id)) for pk, object_id in cursor.fetchall()]
         cursor.execute(
@@ -281,13 +311,20 @@ def _page(kind: str, query_words: list[str], op: str, before: int | None) -> lis
             [_fts_query(kind, query_words, op), before if before is not None else _NO_BOUND, _PAGE],
         )
         rowids = [int(rowid) for (rowid,) in cursor.fetchall()]
-    # The kind is checked here too: a large kind is left out of the MATCH (_fts_query).
-    object_ids = dict(SearchEntry.objects.filter(pk__in=rowids, kind=kind).values_list("pk", "object_id"))
+        if not rowids:
+            return []
+        # The kind is checked here too: a large kind is left out of the MATCH (_fts_query).
+        placeholders = ", ".join(["%s"] * len(rowids))
+        cursor.execute(
+            f"SELECT id, object_id FROM core_searchentry WHERE kind = %s AND id IN ({placeholders})",  # noqa: S608 - placeholders only
+            [kind.name, *rowids],
+        )
+        object_ids = dict(cursor.fetchall())
     return [(rowid, object_ids.get(rowid, _OTHER_KIND)) for rowid in rowids]
 
 
 def _in_small_scope(
-    kind: str, query_words: list[str], op: str, object_ids: list[int]
+    kind: _Kind, query_words: list[str], op: str, object_ids: list[int]
 ) -> list[tuple[int, int]]:
     """The entries of a small scope's objects holding the words, newest first: the tokens of a few
     thousand entries are read directly, where the index would list every match in the kind."""
@@ -301,7 +338,7 @@ def _in_small_scope(
         cursor.execute(
             f"SELECT id, object_id FROM core_searchentry WHERE kind = %s AND object_id IN ({placeholders}) "  # noqa: S608 - placeholders only
             f"AND ({condition}) ORDER BY id DESC",
-            [kind, *object_ids, *(f" {word} " for word in query_words)],
+            [kind.name, *object_ids, *(f" {word} " for word in query_words)],
         )
         return [(int(pk), int(object_id)) for pk, object_id in cursor.fetchall()]
 
@@ -310,30 +347,45 @@ _NO_BOUND = 2**62
 _OTHER_KIND = -1  # a candidate of another kind (a page of a kind left out of the MATCH)
 
 
-def _frequency(kind: str, word: str) -> float:
+def _frequency(kind: _Kind, word: str) -> float:
     """How many entries of `kind` hold `word`: counted up to _COUNT_CAP (newest first), estimated
-    beyond it from how far back the _COUNT_CAP-th match lies among all entries."""
+    beyond it from how far back the _COUNT_CAP-th match lies among all entries.
+
+    An estimate (a common word in a large kind) is kept for _SIZE_TTL: it barely moves, and the
+    kinds left out of the MATCH (_fts_query) share it, so a search of all kinds counts a word once."""
+    vendor = connection.vendor
+    if vendor == "postgresql":
+        sql = (
+            "SELECT count(*), min(id) FROM (SELECT id FROM core_searchentry WHERE kind = %s "
+            "AND search_vector @@ to_tsquery('simple', %s) ORDER BY id DESC LIMIT %s) AS matches"
+        )
+        params: list[str | int] = [kind.name, _pg_quoted(word), _COUNT_CAP]
+    else:
+        sql = (
+            "SELECT count(*), min(rowid) FROM (SELECT rowid FROM core_search_fts "
+            "WHERE core_search_fts MATCH %s ORDER BY rowid DESC LIMIT %s)"
+        )
+        params = [_fts_query(kind, [word], "AND"), _COUNT_CAP]
+    key = (str(connection.settings_dict["NAME"]), vendor, str(params[:-1]))
+    now = time.monotonic()
+    with _sizes_lock:
+        cached = _estimates.get(key)
+    if cached is not None and now - cached[0] < _SIZE_TTL:
+        return cached[1]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT count(*), min(id) FROM (SELECT id FROM core_searchentry WHERE kind = %s "
-                "AND search_vector @@ to_tsquery('simple', %s) ORDER BY id DESC LIMIT %s) AS matches",
-                [kind, _pg_quoted(word), _COUNT_CAP],
-            )
-        else:
-            cursor.execute(
-                "SELECT count(*), min(rowid) FROM (SELECT rowid FROM core_search_fts "
-                "WHERE core_search_fts MATCH %s ORDER BY rowid DESC LIMIT %s)",
-                [_fts_query(kind, [word], "AND"), _COUNT_CAP],
-            )
+        cursor.execute(sql, params)
         counted, oldest = cursor.fetchone()
-        if counted < _COUNT_CAP:
-            return float(counted)
-        cursor.execute("SELECT max(id) FROM core_searchentry")
-        (newest,) = cursor.fetchone()
+    if counted < _COUNT_CAP:
+        return float(counted)
     # Entries of every kind are numbered as they come: the share of ids at or after the oldest of the
     # newest matches that are matches estimates the word's frequency over all ids.
-    return max(float(_COUNT_CAP), _COUNT_CAP * newest / max(1, newest - oldest + 1))
+    newest = max(kind.newest, oldest)
+    estimate = max(float(_COUNT_CAP), _COUNT_CAP * newest / max(1, newest - oldest + 1))
+    with _sizes_lock:
+        if len(_estimates) >= _ESTIMATES_KEPT:
+            _estimates.clear()
+        _estimates[key] = (now, estimate)
+    return estimate
 
 
 def _kind_size(kind: str) -> int:
@@ -353,10 +405,10 @@ def _kind_size(kind: str) -> int:
 
 
 def _rank(
-    kind: str, pool: dict[int, int], query_words: list[str], counts: dict[str, float]
+    kind: _Kind, pool: dict[int, int], query_words: list[str], counts: dict[str, float]
 ) -> list[tuple[int, int, float]]:
     """(entry id, object id, score) of the pool, best first: BM25F over the title and body words."""
-    size = max(_kind_size(kind), 1)
+    size = max(kind.size, 1)
     weights = {
         word: math.log(1.0 + (size - min(counts[word], size) + 0.5) / (min(counts[word], size) + 0.5))
         for word in query_words
@@ -384,7 +436,7 @@ def _rank(
     return scored
 
 
-def _fts_query(kind: str, query_words: list[str], op: str) -> str:
+def _fts_query(kind: _Kind, query_words: list[str], op: str) -> str:
     """The FTS5 query of the words (the column filter keeps them off the kind column).
 
     The kind is a phrase of the index's kind column ("appeals.appeal" is two tokens), and FTS5 reads
@@ -394,18 +446,9 @@ def _fts_query(kind: str, query_words: list[str], op: str) -> str:
     page's rows (_page); its word counts then include the other kinds' entries, an estimate."""
     joined = f" {op} ".join(_fts_quoted(word) for word in query_words)
     words_match = f"{{title_tokens body_tokens}} : ({joined})"
-    if _large_kind(kind):
+    if kind.large:  # holding at least a quarter of the index (entries are numbered across kinds)
         return words_match
-    return f"kind : {_fts_quoted(kind)} AND {words_match}"
-
-
-def _large_kind(kind: str) -> bool:
-    """Whether `kind` holds at least a quarter of the index (entries are numbered across kinds)."""
-    size = _kind_size(kind)
-    if size < _EXACT_SIZE:
-        return False
-    newest = SearchEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 1
-    return size * 4 >= newest
+    return f"kind : {_fts_quoted(kind.name)} AND {words_match}"
 
 
 def _pg_query(query_words: list[str], op: str) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -58,10 +58,35 @@ def index_answer(assignment: Assignment) -> None:
 
 
 def answered_assignments(user: User) -> QuerySet[Assignment]:
-    """The answers `user` may read: the answered assignments of the appeals it sees."""
-    return Assignment.objects.filter(
-        appeal__in=Appeal.objects.visible_to(user), answered_at__isnull=False
-    ).exclude(answer="")
+    """The answers `user` may read: the answered assignments of the appeals it sees.
+
+    Each answer's own appeal is looked up (EXISTS), not the user's appeals listed (`appeal__in`):
+    SQLite would list a dispatcher's whole zone, hundreds of thousands of appeals, at every call."""
+    return (
+        Assignment.objects.filter(answered_at__isnull=False)
+        .exclude(answer="")
+        .filter(Exists(Appeal.objects.visible_to(user).filter(pk=OuterRef("appeal_id"))))
+    )
+
+
+class AnswerScope(search.Scope):
+    """The answers' scope in a search: checked per page by answered_assignments (EXISTS on each
+    answer's appeal); listed, when the search asks whether it is small, from the appeals' side,
+    which is quick for an enterprise's few appeals where scanning the answers for them is not."""
+
+    def __init__(self, user: User) -> None:
+        super().__init__(answered_assignments(user))
+        self.appeals = Appeal.objects.visible_to(user)
+
+    def list_small(self, most: int) -> list[int] | None:
+        appeal_ids = list(self.appeals.order_by().values_list("pk", flat=True)[: most + 1])
+        if len(appeal_ids) > most:
+            return None  # each appeal in scope has at most a few answers: not small either
+        assert self.within is not None
+        ids = list(
+            self.within.order_by().filter(appeal_id__in=appeal_ids).values_list("pk", flat=True)[: most + 1]
+        )
+        return ids if len(ids) <= most else None
 
 
 @dataclass(frozen=True)
@@ -117,12 +142,26 @@ def _coverage(hit: search.Hit) -> float:
     return sum(1 for word in hit.words if word in text) / len(hit.words)
 
 
+# What a hit shows of its appeal, and what EnterpriseVisibility.sees reads: only these are loaded.
+_LISTED_APPEAL = ("status", "submitted_at", "confidential", "zone", "enterprise__name", "enterprise__steward")
+
+
+def _status_labels() -> dict[str, str]:
+    """The appeal statuses' labels in the active language, translated once per search."""
+    return {value: str(label) for value, label in Appeal._meta.get_field("status").flatchoices}
+
+
 def _find_appeals(user: User, query: str, limit: int) -> list[Found]:
     hits = search.search(APPEAL_KIND, query, within=Appeal.objects.visible_to(user), limit=limit)
     if not hits:
         return []
-    appeals = Appeal.objects.select_related("enterprise").in_bulk([hit.object_id for hit in hits])
+    appeals = (
+        Appeal.objects.select_related("enterprise")
+        .only(*_LISTED_APPEAL)
+        .in_bulk([hit.object_id for hit in hits])
+    )
     shown = EnterpriseVisibility(user)
+    labels = _status_labels()
     found = []
     for hit in hits:
         appeal = appeals.get(hit.object_id)
@@ -138,7 +177,7 @@ def _find_appeals(user: User, query: str, limit: int) -> list[Found]:
                 object_id=appeal.pk,
                 coverage=_coverage(hit),
                 status=appeal.status,
-                status_label=appeal.get_status_display(),
+                status_label=labels.get(appeal.status, appeal.status),
                 date=appeal.submitted_at,
                 enterprise_name=appeal.enterprise.name if shown.sees(appeal) else "",
             )
@@ -147,13 +186,22 @@ def _find_appeals(user: User, query: str, limit: int) -> list[Found]:
 
 
 def _find_answers(user: User, query: str, limit: int) -> list[Found]:
-    hits = search.search(ANSWER_KIND, query, within=answered_assignments(user), limit=limit)
+    hits = search.search(ANSWER_KIND, query, within=AnswerScope(user), limit=limit)
     if not hits:
         return []
-    assignments = Assignment.objects.select_related("appeal", "appeal__enterprise", "department").in_bulk(
-        [hit.object_id for hit in hits]
+    assignments = (
+        Assignment.objects.select_related("appeal", "appeal__enterprise", "department")
+        .only(
+            "pk",
+            "is_lead",
+            "answered_at",
+            "department__name",
+            *(f"appeal__{name}" for name in _LISTED_APPEAL),
+        )
+        .in_bulk([hit.object_id for hit in hits])
     )
     shown = EnterpriseVisibility(user)
+    labels = _status_labels()
     found = []
     for hit in hits:
         assignment = assignments.get(hit.object_id)
@@ -171,7 +219,7 @@ def _find_answers(user: User, query: str, limit: int) -> list[Found]:
                 object_id=assignment.pk,
                 coverage=_coverage(hit),
                 status=appeal.status,
-                status_label=appeal.get_status_display(),
+                status_label=labels.get(appeal.status, appeal.status),
                 date=assignment.answered_at,
                 enterprise_name=appeal.enterprise.name if shown.sees(appeal) else "",
                 note=f"{assignment.department.name} · {role}",

@@ -160,6 +160,40 @@ def test_a_narrow_scope_is_searched_beyond_the_first_page(world, monkeypatch) ->
     assert _ids(searching.find(world.cast.ent_user_a1, "留抵退税 审核"), searching.APPEAL) == [world.tax.pk]
 
 
+def test_an_enterprise_s_answers_are_found_behind_many_newer_ones_of_others(world, monkeypatch) -> None:
+    """The answers' narrow scope is listed from the enterprise's own appeals (AnswerScope), and
+    only its own answer comes out; the other answers are of appeals it may not see."""
+    monkeypatch.setattr(search, "_PAGE", 2)
+    other = lifecycle.submit_appeal(
+        world.cast.ent_a2,
+        title="退税进度",
+        body="退税进度咨询",
+        channel=Channel.STEWARD,
+        by=world.cast.steward_a2,
+    )
+    for n in range(6):  # six newer answer entries under ent_a2's appeal, of assignments it cannot read
+        search.index(searching.ANSWER_KIND, 50_000 + n, title=other.title, body="退税款已经到账")
+    own = world.tax.assignments.get(is_lead=True)
+    found = searching.find(world.cast.ent_user_a1, "退税款 到账", kind=searching.ANSWER)
+    assert _ids(found, searching.ANSWER) == [own.pk]
+    scope = searching.AnswerScope(world.cast.ent_user_a1)
+    assert scope.list_small(10) == [own.pk]
+    assert scope.list_small(0) is None  # more answers than asked: not small
+
+
+def test_the_answers_scope_is_checked_on_each_answer_s_appeal(world) -> None:
+    own = world.tax.assignments.get(is_lead=True)
+    for user, seen in (
+        (world.cast.dispatcher_a, {own.pk}),
+        (world.tax_handler, {own.pk}),
+        (world.cast.ent_user_a1, {own.pk}),
+        (world.cast.steward_a2, set()),  # ent_a2's steward: the tax appeal is ent_a1's
+        (world.dispatcher_b, set()),
+        (world.cast.handler_a, set()),
+    ):
+        assert searching.AnswerScope(user).allowed([own.pk, own.pk + 1000]) == seen, user.username
+
+
 def test_confidential_enterprise_is_hidden_from_the_department(world) -> None:
     secret = lifecycle.submit_appeal(
         world.cast.ent_a1,
