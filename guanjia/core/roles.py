@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +26,12 @@ class Role(models.TextChoices):
 # 三员分立: an account holding one of these holds no other role.
 ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR})
 BUSINESS_ROLES = frozenset(set(Role) - ADMIN_ROLES)
+
+
+def is_business_account(user: Any) -> bool:
+    """A signed-in, active account of the business side, not one of the 三员 (None: no user)."""
+    return bool(user is not None and user.is_authenticated and user.is_active and not user.is_admin_account)
+
 
 # Staff who see every enterprise of their zone (or city) in the registry.
 ZONE_WIDE_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER, Role.PROMOTER})

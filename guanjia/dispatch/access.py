@@ -14,28 +14,26 @@ from __future__ import annotations
 
 from guanjia.appeals.models import Appeal, Status
 from guanjia.core.models import OrgUnit, User
-from guanjia.core.roles import Role
+from guanjia.core.roles import Role, is_business_account
 from guanjia.dispatch.models import ROUTING_KEEPERS, ROUTING_READERS
 
 WAITING = (Status.SUBMITTED, Status.RETURNED)
 
 
-def _business(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and not user.is_admin_account)
-
-
 def may_search(user: User) -> bool:
-    return _business(user)
+    return is_business_account(user)
 
 
 def reads_desk(user: User, appeal: Appeal) -> bool:
     """Sees an appeal's suggestions and similar appeals (the caller has checked it sees the appeal)."""
-    return _business(user) and user.has_any_role(ROUTING_READERS) and appeal.zone_id in user.zone_ids()
+    return (
+        is_business_account(user) and user.has_any_role(ROUTING_READERS) and appeal.zone_id in user.zone_ids()
+    )
 
 
 def acts_on_desk(user: User, appeal: Appeal) -> bool:
     """Dispatches by a suggestion and merges: a dispatcher of the appeal's zone."""
-    return _business(user) and user.has_role(Role.DISPATCHER) and appeal.zone_id in user.zone_ids()
+    return is_business_account(user) and user.has_role(Role.DISPATCHER) and appeal.zone_id in user.zone_ids()
 
 
 def routing_zone_ids(user: User) -> list[int]:
@@ -43,7 +41,7 @@ def routing_zone_ids(user: User) -> list[int]:
     (a model's scores and the keyword rules are settings, not enterprises' data)."""
     if user.is_authenticated and user.is_active and user.has_role(Role.SYSADMIN):
         return list(OrgUnit.objects.filter(kind=OrgUnit.Kind.ZONE).values_list("pk", flat=True))
-    if not _business(user) or not user.has_any_role(ROUTING_READERS):
+    if not is_business_account(user) or not user.has_any_role(ROUTING_READERS):
         return []
     return list(user.zone_ids())
 
@@ -52,6 +50,6 @@ def keeps_routing(user: User, zone_id: int | None = None) -> bool:
     """Retrains a zone's model and edits the keyword rules: its dispatchers, or the system admin."""
     if user.is_authenticated and user.is_active and user.has_role(Role.SYSADMIN):
         return True
-    if not _business(user) or not user.has_any_role(ROUTING_KEEPERS):
+    if not is_business_account(user) or not user.has_any_role(ROUTING_KEEPERS):
         return False
     return zone_id is None or zone_id in user.zone_ids()

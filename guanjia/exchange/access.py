@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from guanjia.core.errors import NotAllowed
 from guanjia.core.models import User
-from guanjia.core.roles import Role
+from guanjia.core.roles import Role, is_business_account
 from guanjia.exchange.models import EXCHANGE_KEEPERS, EXCHANGE_READERS, Secondment
 
 
@@ -23,13 +23,9 @@ def today() -> date:
     return timezone.localdate()  # TIME_ZONE is Asia/Shanghai: Beijing's date
 
 
-def _business(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and not user.is_admin_account)
-
-
 def may_read(user: User) -> bool:
     """Supervisors and leaders with a zone, and seconded cadres, open the programme's pages."""
-    if not _business(user):
+    if not is_business_account(user):
         return False
     return (user.has_any_role(EXCHANGE_READERS) and bool(user.zone_ids())) or user.has_role(
         Role.SECONDED_CADRE
@@ -38,7 +34,7 @@ def may_read(user: User) -> bool:
 
 def may_keep(user: User, zone_id: int | None = None) -> bool:
     """Supervisors write the programme of their zones (of `zone_id` when given)."""
-    if not _business(user) or not user.has_any_role(EXCHANGE_KEEPERS):
+    if not is_business_account(user) or not user.has_any_role(EXCHANGE_KEEPERS):
         return False
     zones = user.zone_ids()
     return bool(zones) if zone_id is None else zone_id in zones
@@ -50,7 +46,7 @@ def check_keeper(by: User, zone_id: int) -> None:
 
 
 def is_own_secondment(user: User, secondment: Secondment) -> bool:
-    return _business(user) and user.has_role(Role.SECONDED_CADRE) and secondment.cadre_id == user.pk
+    return is_business_account(user) and user.has_role(Role.SECONDED_CADRE) and secondment.cadre_id == user.pk
 
 
 def check_cadre(by: User, secondment: Secondment) -> None:

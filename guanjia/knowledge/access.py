@@ -16,18 +16,14 @@ from django.utils.translation import gettext as _
 from guanjia.appeals.models import Appeal, Assignment, Handling, Status
 from guanjia.core.errors import NotAllowed
 from guanjia.core.models import OrgUnit, User
-from guanjia.core.roles import Role
+from guanjia.core.roles import Role, is_business_account
 from guanjia.knowledge.models import KNOWLEDGE_KEEPERS, Entry
-
-
-def _business(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and not user.is_admin_account)
 
 
 def keeps_some_entry(user: User) -> bool:
     """A handler or department head of a department: it may write the entries of that department."""
     return bool(
-        _business(user)
+        is_business_account(user)
         and user.has_any_role(KNOWLEDGE_KEEPERS)
         and user.unit is not None
         and user.unit.kind == OrgUnit.Kind.DEPARTMENT
@@ -63,7 +59,7 @@ def answering_departments(appeal: Appeal) -> list[int]:
 
 def may_turn_into_entry(user: User, appeal: Appeal) -> bool:
     """A keeper of a department that answered the appeal, or a dispatcher of its zone."""
-    if not _business(user) or not answered_consultation(appeal):
+    if not is_business_account(user) or not answered_consultation(appeal):
         return False
     if keeps_some_entry(user) and user.unit_id in answering_departments(appeal):
         return True

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from guanjia.core.errors import NotAllowed
 from guanjia.core.models import User
-from guanjia.core.roles import Role
+from guanjia.core.roles import Role, is_business_account
 from guanjia.enterprises.models import Enterprise, EnterpriseMembership
 from guanjia.windows.models import (
     WINDOW_KEEPERS,
@@ -37,19 +37,17 @@ def today() -> date:
     return timezone.localdate()  # TIME_ZONE is Asia/Shanghai: Beijing's date
 
 
-def _business(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and not user.is_admin_account)
-
-
 def may_keep(user: User, unit: ServiceUnit) -> bool:
     """The head of the unit's department keeps it."""
-    return _business(user) and user.has_any_role(WINDOW_KEEPERS) and user.unit_id == unit.department_id
+    return (
+        is_business_account(user) and user.has_any_role(WINDOW_KEEPERS) and user.unit_id == unit.department_id
+    )
 
 
 def keeps_some_unit(user: User) -> bool:
     """A department head: it may create the units of its department."""
     return bool(
-        _business(user)
+        is_business_account(user)
         and user.has_any_role(WINDOW_KEEPERS)
         and user.unit is not None
         and user.unit.kind == user.unit.Kind.DEPARTMENT
@@ -62,17 +60,19 @@ def check_keeper(by: User, unit: ServiceUnit) -> None:
 
 
 def is_staff_of(user: User, unit: ServiceUnit) -> bool:
-    return _business(user) and Staffing.objects.filter(unit=unit, user=user, is_active=True).exists()
+    return (
+        is_business_account(user) and Staffing.objects.filter(unit=unit, user=user, is_active=True).exists()
+    )
 
 
 def is_on_some_staff(user: User) -> bool:
     """On the staff of any unit: it has shifts and bookings to see (the navigation shows it those pages)."""
-    return _business(user) and Staffing.objects.filter(user=user, is_active=True).exists()
+    return is_business_account(user) and Staffing.objects.filter(user=user, is_active=True).exists()
 
 
 def enterprises_bookable_by(user: User) -> QuerySet[Enterprise]:
     """The enterprises `user` may book for: its own (an enterprise user), those it serves (a steward)."""
-    if not _business(user):
+    if not is_business_account(user):
         return Enterprise.objects.none()
     conditions = Q(pk__in=[])
     if user.has_role(Role.ENTERPRISE_USER):
@@ -100,7 +100,7 @@ def may_book(user: User, enterprise: Enterprise) -> bool:
 def serves(user: User, appointment: Appointment) -> bool:
     """`user` is to receive the appointment: rostered at its window that day, or the staff member a
     延时服务 was arranged with."""
-    if not _business(user):
+    if not is_business_account(user):
         return False
     if appointment.kind == AppointmentKind.EXTENDED:
         return appointment.staff_id == user.pk

@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 from guanjia.appeals.models import Appeal, AppealCategory
 from guanjia.core.api_common import NamedEnumField, Refusals, ScopedField, actor, user_or_none, version_field
 from guanjia.core.models import OrgUnit, User
-from guanjia.core.roles import Role
+from guanjia.core.roles import Role, is_business_account
 from guanjia.knowledge import entries as services
 from guanjia.knowledge import finding
 from guanjia.knowledge.access import keeps_some_entry
@@ -46,13 +46,7 @@ RANKED_MAX = 50
 
 
 def _business(user: User | None) -> bool:
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and not user.is_admin_account
-        and user.roles
-    )
+    return is_business_account(user) and bool(user and user.roles)
 
 
 class ReadsKnowledge(BasePermission):

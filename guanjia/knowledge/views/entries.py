@@ -29,7 +29,7 @@ from guanjia.appeals.models import Appeal
 from guanjia.core.decorators import AuthedRequest, role_required
 from guanjia.core.errors import ServiceError
 from guanjia.core.models import OrgUnit, User
-from guanjia.core.roles import Role
+from guanjia.core.roles import Role, is_business_account
 from guanjia.core.views_common import (
     allowed_if,
     post_action,
@@ -63,7 +63,7 @@ APPOINTMENT_PATH = "/portal/appointments/new/"
 
 
 def _business(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active and not user.is_admin_account and user.roles)
+    return is_business_account(user) and bool(user.roles)
 
 
 def _staff(user: User) -> bool:
