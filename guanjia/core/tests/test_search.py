@@ -95,3 +95,30 @@ def test_a_narrow_scope_still_finds_its_entry_behind_many_better_ones() -> None:
     assert [hit.object_id for hit in search.search(KIND, "出口退税", within=within, limit=5)] == [
         zones[-1].pk
     ]
+
+
+def test_a_common_word_s_estimate_is_counted_once_and_shared_by_the_large_kinds(monkeypatch) -> None:
+    """Beyond _COUNT_CAP matches a word's frequency is an estimate, kept a few minutes; two kinds
+    that each hold a large share of the index (searched without the kind in the MATCH on SQLite)
+    share it, so a search of all kinds counts the word once. Rare words are counted every time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(search, "_COUNT_CAP", 3)
+    monkeypatch.setattr(search, "_EXACT_SIZE", 4)
+    monkeypatch.setattr(search, "_estimates", {})
+    monkeypatch.setattr(search, "_sizes", {})
+    for n in range(6):
+        search.index("test.first", n, title="年报")
+        search.index("test.second", n, title="年报" if n < 4 else "注销")
+
+    def counts(kind: str, query: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert search.search(kind, query)
+        return sum("count(*)" in query["sql"] for query in captured.captured_queries)
+
+    assert counts("test.first", "年报") == 1
+    assert counts("test.first", "年报") == 0  # the estimate, kept
+    if connection.vendor == "sqlite":
+        assert counts("test.second", "年报") == 0  # the same count: no kind in the MATCH
+    assert counts("test.second", "注销") == 1 and counts("test.second", "注销") == 1  # rare: counted
