@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from guanjia.core import bulk
 from guanjia.core.models import SearchEntry
 
 # Words that carry no subject of their own in an enterprise's question (how, what, may I, we ...).
@@ -115,6 +116,24 @@ def index(kind: str, object_id: int, *, title: str, body: str = "", keywords: st
             "body_tokens": _joined(body),
             "updated_at": timezone.now(),
         },
+    )
+
+
+def index_many(kind: str, texts: list[tuple[int, str, str]]) -> None:
+    """Index (or re-index) many texts of one kind at once, each (object id, title, body): the rows
+    index() would write, replaced with two statements. For rebuilds (guanjia reindex_appeals),
+    where a statement per text costs the database a flush of its full-text index per text."""
+    if not texts:
+        return
+    now = bulk.db_value(SearchEntry, "updated_at")(timezone.now())
+    SearchEntry.objects.filter(kind=kind, object_id__in=[object_id for object_id, _, _ in texts]).delete()
+    bulk.insert(
+        SearchEntry,
+        ("kind", "object_id", "title", "body", "title_tokens", "body_tokens", "updated_at"),
+        [
+            (kind, object_id, title[:300], body, _joined(title), _joined(body), now)
+            for object_id, title, body in texts
+        ],
     )
 
 

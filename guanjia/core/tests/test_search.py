@@ -122,3 +122,22 @@ def test_a_common_word_s_estimate_is_counted_once_and_shared_by_the_large_kinds(
     if connection.vendor == "sqlite":
         assert counts("test.second", "年报") == 0  # the same count: no kind in the MATCH
     assert counts("test.second", "注销") == 1 and counts("test.second", "注销") == 1  # rare: counted
+
+
+def test_index_many_writes_the_rows_index_writes_and_replaces_old_ones() -> None:
+    fields = ("kind", "object_id", "title", "body", "title_tokens", "body_tokens")
+    search.index(KIND, 1, title="增值税留抵退税审核进度", body="申请提交一个月，审核没有结果。")
+    one = list(SearchEntry.objects.filter(kind=KIND, object_id=1).values_list(*fields))
+    search.index(KIND, 2, title="旧标题", body="旧内容")
+    SearchEntry.objects.filter(kind=KIND, object_id=1).delete()
+    search.index_many(
+        KIND,
+        [
+            (1, "增值税留抵退税审核进度", "申请提交一个月，审核没有结果。"),
+            (2, "厂区停电", "兴业大道停电三次"),
+        ],
+    )
+    assert list(SearchEntry.objects.filter(kind=KIND, object_id=1).values_list(*fields)) == one
+    assert SearchEntry.objects.filter(kind=KIND, object_id=2).count() == 1  # replaced, not added
+    assert [hit.object_id for hit in search.search(KIND, "停电 兴业大道")] == [2]
+    assert search.search(KIND, "旧内容") == []
