@@ -183,7 +183,7 @@ class Hit:
 #    1 -- the same ranking on SQLite and on PostgreSQL.
 
 _COUNT_CAP = 1000
-_PAGE = 500
+_PAGE = 200
 _PAGES = 8
 _SMALL_SCOPE = 3000
 _RANKED = 200
@@ -370,8 +370,10 @@ def _frequency(kind: _Kind, word: str) -> float:
     """How many entries of `kind` hold `word`: counted up to _COUNT_CAP (newest first), estimated
     beyond it from how far back the _COUNT_CAP-th match lies among all entries.
 
-    An estimate (a common word in a large kind) is kept for _SIZE_TTL: it barely moves, and the
-    kinds left out of the MATCH (_fts_query) share it, so a search of all kinds counts a word once."""
+    An estimate (a common word), and any count in a kind of _EXACT_SIZE entries or more, is kept
+    for _SIZE_TTL: among tens of thousands of entries it barely moves, and the kinds left out of the
+    MATCH (_fts_query) share it, so a search of all kinds counts a word once. A smaller kind is
+    counted at every query."""
     vendor = connection.vendor
     if vendor == "postgresql":
         sql = (
@@ -395,11 +397,14 @@ def _frequency(kind: _Kind, word: str) -> float:
         cursor.execute(sql, params)
         counted, oldest = cursor.fetchone()
     if counted < _COUNT_CAP:
-        return float(counted)
-    # Entries of every kind are numbered as they come: the share of ids at or after the oldest of the
-    # newest matches that are matches estimates the word's frequency over all ids.
-    newest = max(kind.newest, oldest)
-    estimate = max(float(_COUNT_CAP), _COUNT_CAP * newest / max(1, newest - oldest + 1))
+        if kind.size < _EXACT_SIZE:
+            return float(counted)
+        estimate = float(counted)
+    else:
+        # Entries of every kind are numbered as they come: the share of ids at or after the oldest of
+        # the newest matches that are matches estimates the word's frequency over all ids.
+        newest = max(kind.newest, oldest)
+        estimate = max(float(_COUNT_CAP), _COUNT_CAP * newest / max(1, newest - oldest + 1))
     with _sizes_lock:
         if len(_estimates) >= _ESTIMATES_KEPT:
             _estimates.clear()

@@ -98,9 +98,10 @@ def test_a_narrow_scope_still_finds_its_entry_behind_many_better_ones() -> None:
 
 
 def test_a_common_word_s_estimate_is_counted_once_and_shared_by_the_large_kinds(monkeypatch) -> None:
-    """Beyond _COUNT_CAP matches a word's frequency is an estimate, kept a few minutes; two kinds
-    that each hold a large share of the index (searched without the kind in the MATCH on SQLite)
-    share it, so a search of all kinds counts the word once. Rare words are counted every time."""
+    """Beyond _COUNT_CAP matches a word's frequency is an estimate, kept a few minutes, as is any
+    count in a kind of _EXACT_SIZE entries or more; two kinds that each hold a large share of the
+    index (searched without the kind in the MATCH on SQLite) share it, so a search of all kinds
+    counts the word once. A small kind's words are counted at every search."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -111,6 +112,7 @@ def test_a_common_word_s_estimate_is_counted_once_and_shared_by_the_large_kinds(
     for n in range(6):
         search.index("test.first", n, title="年报")
         search.index("test.second", n, title="年报" if n < 4 else "注销")
+    search.index("test.small", 1, title="注销")  # 1 of 13 entries: a small kind
 
     def counts(kind: str, query: str) -> int:
         with CaptureQueriesContext(connection) as captured:
@@ -121,7 +123,8 @@ def test_a_common_word_s_estimate_is_counted_once_and_shared_by_the_large_kinds(
     assert counts("test.first", "年报") == 0  # the estimate, kept
     if connection.vendor == "sqlite":
         assert counts("test.second", "年报") == 0  # the same count: no kind in the MATCH
-    assert counts("test.second", "注销") == 1 and counts("test.second", "注销") == 1  # rare: counted
+    assert counts("test.second", "注销") == 1 and counts("test.second", "注销") == 0  # big kind: kept
+    assert counts("test.small", "注销") == 1 and counts("test.small", "注销") == 1  # small: counted
 
 
 def test_index_many_writes_the_rows_index_writes_and_replaces_old_ones() -> None:
