@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import heapq
 import itertools
 import multiprocessing
 import os
@@ -403,7 +404,7 @@ def captured_index() -> Iterator[list[tuple[str, int, str, str, str]]]:
 def build_search_index(workers: int) -> tuple[int, int]:
     """Index every appeal and answer; returns (appeals, answers) indexed."""
     from django.db import connection, transaction
-    from django.db.models import QuerySet
+    from django.db.models import Q
     from django.utils import timezone
 
     from guanjia.appeals.models import Appeal, Assignment
@@ -419,39 +420,54 @@ def build_search_index(workers: int) -> tuple[int, int]:
     counted = {"appeal": 0, "answer": 0}
     written: set[tuple[str, int]] = set()
 
-    def batches() -> Iterator[list[tuple[str, int, str, str, str]]]:
-        """Captured index calls, INDEX_BATCH objects at a time, appeals then answers."""
-        appeals = Appeal.objects.select_related("enterprise", "category", "zone").order_by("pk")
-        # The answers with a text (each appeal here has at most one answered assignment, so no
-        # co-department's opinion is missed by leaving the others out).
-        answers = (
+    def appeals() -> Iterator[tuple[Any, Appeal]]:
+        """Every appeal, as it was submitted (ids follow the submission time)."""
+        queryset = Appeal.objects.select_related("enterprise", "category", "zone").order_by("pk")
+        last = 0
+        while objects := list(queryset.filter(pk__gt=last)[:INDEX_BATCH]):
+            last = objects[-1].pk
+            yield from ((appeal.submitted_at, appeal) for appeal in objects)
+
+    def answers() -> Iterator[tuple[Any, Assignment]]:
+        """The answers with a text, as they were given (each appeal here has at most one answered
+        assignment, so no co-department's opinion is missed by leaving the others out)."""
+        queryset = (
             Assignment.objects.select_related("appeal", "department")
             .filter(answered_at__isnull=False)
             .exclude(answer="")
-            .order_by("pk")
+            .order_by("answered_at", "pk")
         )
-        sources: list[tuple[QuerySet[Any], Callable[[Any], None], str]] = [
-            (appeals, searching.index_appeal, "appeal"),
-            (answers, searching.index_answer, "answer"),
-        ]
-        for queryset, index, label in sources:
-            last = 0
-            while True:
-                objects = list(queryset.filter(pk__gt=last)[:INDEX_BATCH])
-                if not objects:
-                    break
-                last = objects[-1].pk
-                with captured_index() as calls:
-                    for obj in objects:
-                        index(obj)
-                # An answer is indexed with the other answers of its appeal: each entry once.
-                unique: dict[tuple[str, int], tuple[str, int, str, str, str]] = {}
-                for call in calls:
-                    if (call[0], call[1]) not in written:
-                        unique[call[0], call[1]] = call
-                written.update(unique)
-                counted[label] += len(unique)
-                yield list(unique.values())
+        after: tuple[Any, int] | None = None
+        while True:
+            page = queryset
+            if after is not None:
+                page = page.filter(Q(answered_at__gt=after[0]) | Q(answered_at=after[0], pk__gt=after[1]))
+            objects = list(page[:INDEX_BATCH])
+            if not objects:
+                return
+            after = (objects[-1].answered_at, objects[-1].pk)
+            yield from ((answer.answered_at, answer) for answer in objects)
+
+    def batches() -> Iterator[list[tuple[str, int, str, str, str]]]:
+        """Captured index calls, INDEX_BATCH objects at a time, appeals and answers in the order
+        they happened: the order the receivers index them in, which the search's id order follows."""
+        merged = heapq.merge(appeals(), answers(), key=lambda pair: pair[0])
+        while chunk := list(itertools.islice(merged, INDEX_BATCH)):
+            with captured_index() as calls:
+                for _when, obj in chunk:
+                    if isinstance(obj, Appeal):
+                        searching.index_appeal(obj)
+                    else:
+                        searching.index_answer(obj)
+            # An answer is indexed with the other answers of its appeal: each entry once.
+            unique: dict[tuple[str, int], tuple[str, int, str, str, str]] = {}
+            for call in calls:
+                if (call[0], call[1]) not in written:
+                    unique[call[0], call[1]] = call
+            written.update(unique)
+            for kind, _object_id in unique:
+                counted["appeal" if kind == searching.APPEAL_KIND else "answer"] += 1
+            yield list(unique.values())
 
     def write(rows: list[tuple[str, int, str, str, str, str]]) -> None:
         with transaction.atomic():
