@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from guanjia.appeals import api as appeals_api
 from guanjia.campaigns import api as campaigns_api
+from guanjia.capital import api as capital_listings_api
 from guanjia.cockpit import api as cockpit_api
 from guanjia.cockpit import briefing_api
 from guanjia.core import api as core_api
@@ -25,6 +26,7 @@ from guanjia.knowledge.api import entries as knowledge_entries_api
 from guanjia.policies.api import delivery as policies_delivery_api
 from guanjia.policies.api import library as policies_library_api
 from guanjia.policies.api import matching as policies_matching_api
+from guanjia.talent.api import resources as talent_api
 from guanjia.visits import api as visits_api
 from guanjia.windows.api import appointments as windows_appointments_api
 from guanjia.windows.api import rosters as windows_rosters_api
@@ -62,6 +64,8 @@ PART_APIS = (
     dispatch_similar_api,
     dispatch_search_api,
     dispatch_routing_models_api,
+    talent_api,
+    capital_listings_api,
 )
 for part_api in PART_APIS:
     part_api.register(router)

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "guanjia.windows",
     "guanjia.knowledge",
     "guanjia.dispatch",
+    "guanjia.talent",
+    "guanjia.capital",
     "guanjia.cockpit",
 ]
 

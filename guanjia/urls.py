@@ -26,6 +26,8 @@ urlpatterns = [
     path("", include("guanjia.windows.urls")),
     path("", include("guanjia.knowledge.urls")),
     path("", include("guanjia.dispatch.urls")),
+    path("", include("guanjia.talent.urls")),
+    path("", include("guanjia.capital.urls")),
     path("api/", include("guanjia.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's set-up script from a URL of its own, not inline:

@@ -27,6 +27,7 @@ NAVIGATION = [
     (_("走访督查"), "visits:overdue", {Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER}),
     (_("专项行动"), "campaigns:list", {Role.STEWARD, Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER}),
     (_("产业链招商"), "investment:index", {Role.PROMOTER, Role.LEADER}),
+    (_("上市后备企业"), "capital:listings", {Role.PROMOTER, Role.LEADER, Role.SUPERVISOR, Role.STEWARD}),
     (_("可享政策"), "policies:portal", {Role.ENTERPRISE_USER}),
     (_("政策库"), "policies:index", set(BUSINESS_ROLES) - {Role.ENTERPRISE_USER}),
     (_("常见问题"), "knowledge:portal", {Role.ENTERPRISE_USER}),
@@ -41,6 +42,9 @@ NAVIGATION = [
         {Role.DEPARTMENT_HEAD, Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER},
     ),
     (_("知识库"), "knowledge:list", set(BUSINESS_ROLES) - {Role.ENTERPRISE_USER}),
+    (_("人才服务"), "talent:portal", {Role.ENTERPRISE_USER, Role.STEWARD}),
+    # Shown to a handler or head only where a talent route names its department (the talent app's condition).
+    (_("人才绿色通道"), "talent:index", {Role.HANDLER, Role.DEPARTMENT_HEAD, Role.LEADER, Role.SUPERVISOR}),
     (_("服务企业可享政策"), "policies:steward-benefits", {Role.STEWARD}),
     (
         _("政策兑现"),

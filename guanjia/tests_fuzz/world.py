@@ -592,9 +592,18 @@ def build_world() -> World:
             },
         ),
     ]
-    from guanjia.tests_fuzz import dispatch, exchange, investment, knowledge, policies, windows
+    from guanjia.tests_fuzz import (
+        capital,
+        dispatch,
+        exchange,
+        investment,
+        knowledge,
+        policies,
+        talent,
+        windows,
+    )
 
-    for part_app in (investment, policies, exchange, windows, knowledge, dispatch):
+    for part_app in (investment, policies, exchange, windows, knowledge, dispatch, talent, capital):
         positives += part_app.positives(users)
     seeds = _seeds(users, hooks, attachment.pk)
     return World(users=users, tokens=tokens, positives=positives, seeds=seeds)

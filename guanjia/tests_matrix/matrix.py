@@ -880,13 +880,15 @@ MATRIX: list[Row] = [
 
 # The investment app's rows live beside it, one module per part (tests_matrix/investment/); they
 # import Row and R from here, so they are added once this module has defined them.
+from guanjia.tests_matrix import capital as _capital  # noqa: E402
 from guanjia.tests_matrix import dispatch as _dispatch  # noqa: E402
 from guanjia.tests_matrix import exchange as _exchange  # noqa: E402
 from guanjia.tests_matrix import investment as _investment  # noqa: E402
 from guanjia.tests_matrix import knowledge as _knowledge  # noqa: E402
 from guanjia.tests_matrix import policies as _policies  # noqa: E402
+from guanjia.tests_matrix import talent as _talent  # noqa: E402
 from guanjia.tests_matrix import windows as _windows  # noqa: E402
 
-PART_APPS = (_investment, _policies, _exchange, _windows, _knowledge, _dispatch)
+PART_APPS = (_investment, _policies, _exchange, _windows, _knowledge, _dispatch, _talent, _capital)
 for _part_app in PART_APPS:
     MATRIX.extend(_part_app.ROWS)

@@ -1,0 +1,5 @@
+from guanjia.capital import views
+
+app_name = "capital"
+
+urlpatterns = [*views.urlpatterns]

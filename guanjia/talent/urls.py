@@ -1,0 +1,5 @@
+from guanjia.talent import views
+
+app_name = "talent"
+
+urlpatterns = views.urlpatterns
