@@ -211,7 +211,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin(
         Role.ENTERPRISE_USER,
         "gj_enterprise",
-        "企业主页、常见问题、提交诉求、我的诉求与评价、预约办事、融资需求（高新区一家重点企业）",
+        "企业主页、常见问题、提交诉求、我的诉求与评价、预约办事、融资需求、人才服务（高新区一家重点企业）",
     ),
     DemoLogin(
         Role.STEWARD,
@@ -234,11 +234,20 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
         "同承办人，并接收本部门的催办；管理企业服务专区的窗口、工作人员、排班与延时服务",
     ),
     DemoLogin(Role.HANDLER, "gj_window1", "窗口工作人员：我的班次与预约"),
+    DemoLogin(Role.HANDLER, "gj_handler_hr", "人力资源和社会保障局：人才认定与人才服务事项的办理"),
     DemoLogin(
         Role.SUPERVISOR, "gj_supervisor", "诉求总览与督办、高新区企业库与管家安排（经开区：gj_supervisor2）"
     ),
-    DemoLogin(Role.LEADER, "gj_leader", "诉求总览、红牌提醒、企业库（电话脱敏）（全市：gj_city_leader）"),
-    DemoLogin(Role.PROMOTER, "gj_promoter", "高新区产业链招商：链图谱、线索、项目、审批代办、基金与融资需求"),
+    DemoLogin(
+        Role.LEADER,
+        "gj_leader",
+        "诉求总览、红牌提醒、企业库（电话脱敏）、上市后备企业阶段更正、人才统计与设置（全市：gj_city_leader）",
+    ),
+    DemoLogin(
+        Role.PROMOTER,
+        "gj_promoter",
+        "高新区产业链招商：链图谱、线索、项目、审批代办、基金与融资需求、上市后备企业库",
+    ),
     DemoLogin(
         Role.SECONDED_CADRE,
         "gj_cadre",
