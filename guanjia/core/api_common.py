@@ -11,7 +11,7 @@ Nothing here knows a domain app: a field scoped to a domain model is a ScopedFie
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import django_filters
@@ -27,6 +27,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 
 from guanjia.core.api import DEFAULT_ERRORS, ErrorSerializer
+from guanjia.core.errors import InvalidField
 from guanjia.core.models import OrgUnit, User
 
 if TYPE_CHECKING:
@@ -65,6 +66,14 @@ class Refusals:
         `ERRORS.responses(200, LeadDetailSerializer, 400, 403, 404, 409)`."""
         by_code = {400: self.invalid, 403: self.forbidden, 404: self.missing, 409: self.stale}
         return {code: body, **{refusal: by_code[refusal] for refusal in refused}}
+
+
+def field_errors(write: Callable[[], Any]) -> Any:
+    """Run a service write: a refused field (InvalidField) becomes {field: [message]} (400)."""
+    try:
+        return write()
+    except InvalidField as exc:
+        raise serializers.ValidationError({exc.field: [str(exc)]}) from None
 
 
 # --- the caller ---------------------------------------------------------------------------------------

@@ -28,7 +28,15 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
 from guanjia.appeals.models import Appeal, AppealCategory
-from guanjia.core.api_common import NamedEnumField, Refusals, ScopedField, actor, user_or_none, version_field
+from guanjia.core.api_common import (
+    NamedEnumField,
+    Refusals,
+    ScopedField,
+    actor,
+    field_errors,
+    user_or_none,
+    version_field,
+)
 from guanjia.core.models import OrgUnit, User
 from guanjia.core.roles import Role, is_business_account
 from guanjia.knowledge import entries as services
@@ -62,14 +70,6 @@ def _require(request: Request, allowed: Callable[[User], bool], message: Any) ->
     """A write's role check, made before the body is read or the object looked up."""
     if not allowed(actor(request)):
         raise PermissionDenied(message)
-
-
-def _field_errors(write: Callable[[], Any]) -> Any:
-    """Run a service write: a refused field becomes {field: [message]} (400)."""
-    try:
-        return write()
-    except services.InvalidField as exc:
-        raise serializers.ValidationError({exc.field: [str(exc)]}) from None
 
 
 # --- shapes ---------------------------------------------------------------------------------------------
@@ -328,7 +328,7 @@ class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             _("只有部门承办人、部门负责人或受理员可以新建知识条目"),
         )
         data = self.validated()
-        entry = _field_errors(lambda: services.create_entry(by=actor(request), **data))
+        entry = field_errors(lambda: services.create_entry(by=actor(request), **data))
         return self.show(entry, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -341,7 +341,7 @@ class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             "keywords": data.get("keywords", entry.keywords),
             "category": data.get("category", entry.category),
         }
-        _field_errors(
+        field_errors(
             lambda: services.update_entry(entry, by=actor(request), version=data["version"], **values)
         )
         return self.show(entry)

@@ -8,7 +8,6 @@ field answers 400 with {field: [message]}, a stale version 409.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Count, QuerySet
@@ -23,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from guanjia.core.api import DEFAULT_ERRORS, ErrorSerializer
+from guanjia.core.api_common import field_errors
 from guanjia.core.models import User
 from guanjia.enterprises.industries import DIVISION_CHOICES
 from guanjia.policies import library as services
@@ -68,14 +68,6 @@ class KeepersWrite(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         user = _user(request)
         return request.method in SAFE_METHODS or (user is not None and keeps_some_policy(user))
-
-
-def _field_errors(write: Callable[[], Any]) -> Any:
-    """Run a service write: a refused field becomes {field: [message]} (400)."""
-    try:
-        return write()
-    except services.InvalidField as exc:
-        raise serializers.ValidationError({exc.field: [str(exc)]}) from None
 
 
 # --- shapes -----------------------------------------------------------------------------------------
@@ -401,13 +393,13 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, LibraryVie
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self.validated()
-        policy = _field_errors(lambda: services.create_policy(by=self.caller(), **data))
+        policy = field_errors(lambda: services.create_policy(by=self.caller(), **data))
         return self.show(policy, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         policy = self.get_object()
         data = self.validated()
-        _field_errors(lambda: services.update_policy(policy, by=self.caller(), **data))
+        field_errors(lambda: services.update_policy(policy, by=self.caller(), **data))
         return self.show(policy)
 
 
@@ -473,13 +465,13 @@ class BenefitItemViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self.validated()
         policy = data.pop("policy")
-        item = _field_errors(lambda: services.add_item(policy, by=self.caller(), **data))
+        item = field_errors(lambda: services.add_item(policy, by=self.caller(), **data))
         return self.show(item, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         item = self.get_object()
         data = self.validated()
-        _field_errors(lambda: services.update_item(item, by=self.caller(), **data))
+        field_errors(lambda: services.update_item(item, by=self.caller(), **data))
         return self.show(item)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -10,7 +10,6 @@ application are uploaded on the portal page (multipart); the API reads their nam
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import django_filters
@@ -32,9 +31,9 @@ from guanjia.core.api_common import (
     ScopedField,
     actor,
     caller,
+    field_errors,
     version_field,
 )
-from guanjia.core.errors import InvalidField
 from guanjia.core.models import OrgUnit, User
 from guanjia.enterprises.models import Enterprise
 from guanjia.talent import services
@@ -86,14 +85,6 @@ class ServiceStatusField(NamedEnumField):
 class ServiceKindField(NamedEnumField):
     enum_name = "TalentServiceKindEnum"
     choice_set = ServiceKind
-
-
-def _field_errors(write: Callable[[], Any]) -> Any:
-    """Run a service write: a refused field becomes {field: [message]} (400)."""
-    try:
-        return write()
-    except InvalidField as exc:
-        raise serializers.ValidationError({exc.field: [str(exc)]}) from None
 
 
 class ActionRoles(BasePermission):
@@ -464,7 +455,7 @@ class TierViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self._validated()
         zone = data.pop("zone")
-        tier = _field_errors(lambda: services.save_tier(zone, by=actor(request), **data))
+        tier = field_errors(lambda: services.save_tier(zone, by=actor(request), **data))
         return self._show(tier, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -476,7 +467,7 @@ class TierViewSet(
             "description": data.get("description", tier.description),
             "position": data.get("position", tier.position),
         }
-        _field_errors(
+        field_errors(
             lambda: services.save_tier(
                 tier.zone, by=actor(request), tier=tier, version=data["version"], **fields
             )
@@ -530,7 +521,7 @@ class NeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self._validated()
-        need = _field_errors(
+        need = field_errors(
             lambda: services.add_need(
                 data["enterprise"],
                 by=actor(request),
@@ -610,7 +601,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self._validated()
-        application = _field_errors(
+        application = field_errors(
             lambda: services.submit_application(
                 data["enterprise"],
                 by=actor(request),
@@ -632,7 +623,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     def decide(self, request: Request, pk: str | None = None) -> Response:
         application = self.get_object()
         data = self._validated()
-        _field_errors(
+        field_errors(
             lambda: services.decide_application(
                 application,
                 by=actor(request),
@@ -695,7 +686,7 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self._validated()
-        service = _field_errors(
+        service = field_errors(
             lambda: services.request_service(
                 data["application"], kind=data["kind"], by=actor(request), note=data["note"]
             )
@@ -715,7 +706,7 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def decide(self, request: Request, pk: str | None = None) -> Response:
         service = self.get_object()
         data = self._validated()
-        _field_errors(
+        field_errors(
             lambda: services.decide_service(
                 service,
                 by=actor(request),

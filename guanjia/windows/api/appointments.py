@@ -9,7 +9,6 @@ never take a step is refused (403) before its input is read. A field the service
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import django_filters
@@ -33,6 +32,7 @@ from guanjia.core.api_common import (
     ScopedField,
     actor,
     caller,
+    field_errors,
     version_field,
 )
 from guanjia.core.masking import mask_phone
@@ -273,14 +273,6 @@ class BookersOnly(BasePermission):
         return isinstance(user, User) and not user.is_admin_account and user.has_any_role(BOOKERS)
 
 
-def _field_errors(write: Callable[[], Any]) -> Any:
-    """Run a service write: a refused field becomes {field: [message]} (400)."""
-    try:
-        return write()
-    except bookings.InvalidField as exc:
-        raise serializers.ValidationError({exc.field: [str(exc)]}) from None
-
-
 # --- the viewsets -------------------------------------------------------------------------------------
 
 
@@ -348,7 +340,7 @@ class AppointmentViewSet(
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self._validated()
-        appointment = _field_errors(
+        appointment = field_errors(
             lambda: bookings.book(
                 data["window"],
                 enterprise=data["enterprise"],
@@ -376,7 +368,7 @@ class AppointmentViewSet(
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def extended(self, request: Request) -> Response:
         data = self._validated()
-        appointment = _field_errors(
+        appointment = field_errors(
             lambda: bookings.request_extended(
                 data["window"],
                 enterprise=data["enterprise"],
@@ -401,7 +393,7 @@ class AppointmentViewSet(
     def arrange(self, request: Request, pk: str | None = None) -> Response:
         appointment = self.get_object()
         data = self._validated()
-        _field_errors(
+        field_errors(
             lambda: bookings.arrange(
                 appointment, staff=data["staff"], by=actor(request), version=data["version"]
             )
@@ -418,7 +410,7 @@ class AppointmentViewSet(
     def decline(self, request: Request, pk: str | None = None) -> Response:
         appointment = self.get_object()
         data = self._validated()
-        _field_errors(
+        field_errors(
             lambda: bookings.decline(
                 appointment, reason=data["reason"], by=actor(request), version=data["version"]
             )
@@ -438,7 +430,7 @@ class AppointmentViewSet(
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         appointment = self.get_object()
         data = self._validated()
-        _field_errors(
+        field_errors(
             lambda: bookings.cancel(
                 appointment, by=actor(request), version=data["version"], reason=data["reason"]
             )

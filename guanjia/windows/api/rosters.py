@@ -8,7 +8,7 @@ rosters are a 404); writes go through guanjia/windows/rosters.py. Accounts that 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import models
@@ -23,7 +23,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from guanjia.core.api_common import NamedEnumField, Refusals, ScopedField, actor, user_or_none, version_field
+from guanjia.core.api_common import (
+    NamedEnumField,
+    Refusals,
+    ScopedField,
+    actor,
+    field_errors,
+    user_or_none,
+    version_field,
+)
 from guanjia.core.models import User
 from guanjia.windows import rosters as services
 from guanjia.windows.access import keeps_some_unit
@@ -69,14 +77,6 @@ class KeepersWrite(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         user = user_or_none(request)
         return request.method in SAFE_METHODS or (user is not None and keeps_some_unit(user))
-
-
-def _field_errors(write: Callable[[], Any]) -> Any:
-    """Run a service write: a refused field becomes {field: [message]} (400)."""
-    try:
-        return write()
-    except services.InvalidField as exc:
-        raise serializers.ValidationError({exc.field: [str(exc)]}) from None
 
 
 def _visible_units(user: User | None) -> QuerySet[ServiceUnit]:
@@ -361,7 +361,7 @@ class StaffingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WindowsV
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self.validated()
         unit = data.pop("unit")
-        staffing = _field_errors(lambda: services.save_staffing(unit, by=actor(request), **data))
+        staffing = field_errors(lambda: services.save_staffing(unit, by=actor(request), **data))
         return self.show(staffing, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -373,7 +373,7 @@ class StaffingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WindowsV
             "max_shifts": data.get("max_shifts", staffing.max_shifts),
             "is_active": data.get("is_active", staffing.is_active),
         }
-        _field_errors(
+        field_errors(
             lambda: services.save_staffing(
                 staffing.unit,
                 user=staffing.user,
@@ -426,7 +426,7 @@ class RosterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WindowsVie
     @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
     def generate(self, request: Request) -> Response:
         data = self.validated(RosterGenerateSerializer)
-        roster = _field_errors(
+        roster = field_errors(
             lambda: services.generate_roster(data["unit"], data["week_start"], by=actor(request))
         )
         return self.show(roster, status.HTTP_201_CREATED)
@@ -444,7 +444,7 @@ class RosterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, WindowsVie
     def shifts(self, request: Request, pk: str | None = None) -> Response:
         roster = self.get_object()
         data = self.validated(RosterSetShiftSerializer)
-        _field_errors(lambda: services.set_shift(roster, by=actor(request), **data))
+        field_errors(lambda: services.set_shift(roster, by=actor(request), **data))
         return self.show(roster)
 
     @extend_schema(

@@ -11,7 +11,7 @@ department: another role gets 403 before its body is read. A refused field answe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
@@ -25,7 +25,15 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
-from guanjia.core.api_common import ClockField, Refusals, ScopedField, actor, user_or_none, version_field
+from guanjia.core.api_common import (
+    ClockField,
+    Refusals,
+    ScopedField,
+    actor,
+    field_errors,
+    user_or_none,
+    version_field,
+)
 from guanjia.core.models import User
 from guanjia.windows import units as services
 from guanjia.windows.access import keeps_some_unit, today
@@ -74,14 +82,6 @@ class ReadsPortalHours(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return services.reads_portal_hours(user_or_none(request))
-
-
-def _field_errors(write: Callable[[], Any]) -> Any:
-    """Run a service write: a refused field becomes {field: [message]} (400)."""
-    try:
-        return write()
-    except services.InvalidField as exc:
-        raise serializers.ValidationError({exc.field: [str(exc)]}) from None
 
 
 # --- shapes -----------------------------------------------------------------------------------------
@@ -443,13 +443,13 @@ class ServiceUnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Units
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self.validated()
-        unit = _field_errors(lambda: services.create_unit(by=actor(request), **data))
+        unit = field_errors(lambda: services.create_unit(by=actor(request), **data))
         return self.show(unit, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         unit = self.get_object()
         data = self.validated()
-        _field_errors(lambda: services.update_unit(unit, by=actor(request), **data))
+        field_errors(lambda: services.update_unit(unit, by=actor(request), **data))
         return self.show(unit)
 
 
@@ -499,13 +499,13 @@ class ServiceWindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Uni
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self.validated()
         unit = data.pop("unit")
-        window = _field_errors(lambda: services.add_window(unit, by=actor(request), **data))
+        window = field_errors(lambda: services.add_window(unit, by=actor(request), **data))
         return self.show(window, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         window = self.get_object()
         data = self.validated()
-        _field_errors(lambda: services.update_window(window, by=actor(request), **data))
+        field_errors(lambda: services.update_window(window, by=actor(request), **data))
         return self.show(window)
 
 
@@ -562,13 +562,13 @@ class WindowServiceViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self.validated()
         window = data.pop("window")
-        service = _field_errors(lambda: services.add_service(window, by=actor(request), **data))
+        service = field_errors(lambda: services.add_service(window, by=actor(request), **data))
         return self.show(service, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         service = self.get_object()
         data = self.validated()
-        _field_errors(lambda: services.update_service(service, by=actor(request), **data))
+        field_errors(lambda: services.update_service(service, by=actor(request), **data))
         return self.show(service)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
