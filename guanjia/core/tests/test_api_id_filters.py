@@ -12,6 +12,12 @@ pytestmark = pytest.mark.django_db
 
 # (list endpoint, id filter, the cast member who may list it)
 ID_FILTERS = [
+    ("/api/capital/listings/", "chain", "leader_a"),
+    ("/api/talent-tiers/", "zone", "leader_a"),
+    ("/api/talent-needs/", "enterprise", "leader_a"),
+    ("/api/talent-applications/", "enterprise", "leader_a"),
+    ("/api/talent-services/", "enterprise", "leader_a"),
+    ("/api/talent-services/", "application", "leader_a"),
     ("/api/benefit-items/", "policy", "leader_a"),
     ("/api/campaigns/", "zone", "leader_a"),
     ("/api/investment/financing-needs/", "enterprise", "leader_a"),
